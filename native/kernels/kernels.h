@@ -1,0 +1,131 @@
+// Compute kernels: one table of function pointers per instruction set, chosen once at load.
+//
+// ref.cpp is the specification: plain loops that define every result. Each ISA file (x86-avx2.cpp,
+// x86-avx512.cpp, later arm-neon.cpp) is compiled with only its own flags and fills a table with its fast
+// versions, falling back to the ref entry where it has none. Integer kernels (I2_S, TQ, Q8) must equal ref
+// bit for bit; float kernels that define a summation order (F16/F32 dots, TQ) equal it too; the rest agree
+// within a few ulps, which native/tests/test-kernels.cpp checks.
+//
+// Weight layouts are the file's (bitnet-format.md §5, §7). A table may ask for a different layout of a weight
+// type at load (`repack`); the loader then stores the repacked rows once and hands them to that table's gemm.
+// The file format never depends on the CPU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trit {
+
+constexpr int64_t QK_I2_S = 128;  // I2_S (x86 layout): 128 weights in 32 bytes, one f32 scale per tensor
+constexpr int64_t QK_K = 256;     // TQ1_0, TQ2_0, Q6_K and the Q8_K activations
+constexpr int64_t QK8_0 = 32;     // Q8_0
+
+// Byte sizes of the on-disk blocks (ggml's block_* structs).
+constexpr int64_t BLOCK_TQ2_0_BYTES = 66;  // uint8 qs[64]; f16 d
+constexpr int64_t BLOCK_TQ1_0_BYTES = 54;  // uint8 qs[48]; uint8 qh[4]; f16 d
+constexpr int64_t BLOCK_Q6_K_BYTES = 210;  // uint8 ql[128]; uint8 qh[64]; int8 scales[16]; f16 d
+constexpr int64_t BLOCK_Q8_0_BYTES = 34;   // f16 d; int8 qs[32]
+
+// Q8_K activations for TQ1_0 / TQ2_0 / Q6_K weights: one block per 256 values, as ggml's block_q8_K.
+struct BlockQ8K {
+    float d;                   // 1 / iscale
+    int8_t qs[QK_K];           // quantized values
+    int16_t bsums[QK_K / 16];  // sums of groups of 16 qs
+};
+
+// How activations are prepared for a weight type (ggml's "vec_dot_type").
+enum class ActFormat : int32_t {
+    f32,     // F32 weights: the floats themselves
+    f16,     // F16 weights: activations rounded to F16
+    bf16,    // BF16 weights: activations rounded to BF16
+    i8_row,  // I2_S weights: one int8 row per token with absmax scale and sum (bitnet-format.md §5.4)
+    q8_K,    // TQ1_0 / TQ2_0 / Q6_K weights: Q8_K blocks of 256
+    q8_0,    // Q8_0 weights: Q8_0 blocks of 32
+};
+
+// Arguments of a weight × activation product: y[t * ldy + r] = W[r] · a[t] for rows r in [r0, r1) and tokens
+// t in [0, n_tok). The kernel writes only those y entries.
+struct GemmArgs {
+    const uint8_t* w = nullptr;      // row 0 of the weights (file layout, or the table's repacked layout)
+    int64_t w_row_bytes = 0;         // bytes from one row to the next
+    int64_t k = 0;                   // elements per row (a multiple of the type's block)
+    float w_scale = 1.0f;            // I2_S per-tensor scale; 1 for other types
+    const uint8_t* a = nullptr;      // n_tok prepared activation rows (format of the weight type)
+    int64_t a_row_bytes = 0;         // bytes from one activation row to the next
+    const float* a_scale = nullptr;  // i8_row only: per token s = 127 / absmax
+    const int32_t* a_sum = nullptr;  // i8_row only: per token Σ q
+    int64_t n_tok = 0;
+    float* y = nullptr;
+    int64_t ldy = 0;  // floats from one token's outputs to the next
+};
+
+using GemmFn = void (*)(const GemmArgs& args, int64_t r0, int64_t r1);
+
+struct KernelTable {
+    const char* name;  // "ref", "avx2", "avx512vnni", ...
+
+    // ---- activation preparation, one row of n values ----
+    // I2_S: s = 127 / max(|x|, 1e-5) (max in double), q = clamp(round_half_even(x·s), -128, 127), sum = Σ q.
+    void (*quantize_i8)(const float* x, int64_t n, int8_t* q, float* scale, int32_t* sum);
+    // Q8_K as ggml's quantize_row_q8_K_ref (n % 256 == 0).
+    void (*quantize_q8_K)(const float* x, int64_t n, BlockQ8K* y);
+    // Q8_0 as ggml's x86 quantize_row_q8_0 (n % 32 == 0): d = amax/127, q = round_half_even(x·127/amax).
+    void (*quantize_q8_0)(const float* x, int64_t n, uint8_t* y);
+    void (*fp32_to_fp16)(const float* x, uint16_t* y, int64_t n);  // round to nearest even
+    void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n);
+    void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n);  // round to nearest even
+
+    // ---- weights × prepared activations ----
+    GemmFn gemm_i2_s;   // i8_row activations; integer accumulation, y = (Σ t·q) / s · w_scale
+    GemmFn gemm_tq2_0;  // q8_K activations
+    GemmFn gemm_tq1_0;  // q8_K activations
+    GemmFn gemm_q6_K;   // q8_K activations
+    GemmFn gemm_q8_0;   // q8_0 activations
+    GemmFn gemm_f16;    // f16 activations, dot_f16 per element
+    GemmFn gemm_bf16;   // bf16 activations, f32 accumulation
+    GemmFn gemm_f32;    // f32 activations, 64-lane fused multiply-add order (see ref.cpp)
+
+    // ---- attention over the F16 KV cache ----
+    float (*dot_f16)(const uint16_t* a, const uint16_t* b, int64_t n);      // 64-lane order, see ref.cpp
+    void (*axpy_f16)(float alpha, const uint16_t* x, float* y, int64_t n);  // y[i] += alpha · x[i]
+
+    // ---- optional weight repacking at load (null: the table reads the file layout) ----
+    // For I2_S: bytes the repacked copy of a [rows × k] tensor needs, and the repacking itself.
+    int64_t (*repack_i2_s_bytes)(int64_t rows, int64_t k);
+    void (*repack_i2_s)(const uint8_t* src, uint8_t* dst, int64_t rows, int64_t k);
+};
+
+// The tables compiled into this binary (each returns nullptr when its ISA was not compiled in).
+const KernelTable* kernels_ref();
+const KernelTable* kernels_avx2();
+const KernelTable* kernels_avx512vnni();
+
+// CPU features relevant to kernel choice (CPUID + XGETBV on x86: the OS must save the wide registers).
+struct CpuFeatures {
+    bool avx2 = false;        // AVX2 + FMA + F16C, YMM state enabled
+    bool avx512vnni = false;  // AVX-512 F/BW/VL/DQ + VNNI, ZMM and opmask state enabled
+};
+CpuFeatures cpu_features_detect();
+
+// Tables usable on this CPU, best first; always ends with ref.
+std::vector<const KernelTable*> kernels_available();
+
+// The table to use: `forced` if non-empty ("ref", "avx2", "avx512vnni"; "avx512" is accepted for the latter),
+// else env TRIT_KERNELS if set, else the best available. Throws trit::Error(argument) for an unknown name and
+// Error(unsupported) for a table this CPU cannot run.
+const KernelTable* kernels_select(const std::string& forced);
+
+// The fixed reduction trees of the float kernels (see ref.cpp): 64 lanes (lane i at lanes[i * stride]) and 16
+// lanes.
+float reduce64_f32(const float* lanes, int64_t stride);
+float reduce16_f32(const float* x);
+
+// Scalar helpers shared by ref.cpp and the engine (exact IEEE conversions).
+uint16_t fp32_to_fp16(float f);
+float fp16_to_fp32(uint16_t h);
+uint16_t fp32_to_bf16(float f);
+float bf16_to_fp32(uint16_t h);
+
+}  // namespace trit

@@ -1,0 +1,438 @@
+// AVX2 (+FMA, F16C) kernels. Compiled with -mavx2 -mfma -mf16c only; selected at run time when the CPU and
+// the OS support them (cpu-features.cpp). Each function names its ref.cpp twin; integer kernels equal ref bit
+// for bit.
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+// Every float operation is rounded separately (the numerics mirror the reference engines operation by
+// operation); clang would otherwise fuse a*b+c within an expression. GCC's ISO mode and -ffp-contract=off do
+// the same.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+namespace trit {
+namespace {
+
+inline int32_t hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+inline float hsum_f32(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+inline __m256 load_f16x8(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Activation preparation
+// ---------------------------------------------------------------------------------------------------------------
+
+// Twin of quantize_i8_ref. The absmax is exact in float, so taking it in float equals ref's double max.
+void quantize_i8_avx2(const float* x, int64_t n, int8_t* q, float* scale, int32_t* sum) {
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    __m256 vmax = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + i)));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    float amax_f = _mm_cvtss_f32(m);
+    for (; i < n; ++i) amax_f = std::fmax(amax_f, std::fabs(x[i]));
+    const double amax = amax_f > 0.00001 ? static_cast<double>(amax_f) : 0.00001;
+    const float s = static_cast<float>(127.0 / amax);
+
+    const __m256 vs = _mm256_set1_ps(s);
+    const __m256 lo = _mm256_set1_ps(-128.0f), hi = _mm256_set1_ps(127.0f);
+    __m256i vsum = _mm256_setzero_si256();
+    i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v[4];
+        for (int j = 0; j < 4; ++j) {
+            __m256 f = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), vs);
+            f = _mm256_round_ps(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+            v[j] = _mm256_cvtps_epi32(f);
+            vsum = _mm256_add_epi32(vsum, v[j]);
+        }
+        // Pack 4×8 int32 → 32 int8; packs interleave 128-bit lanes, the permute restores the order.
+        const __m256i p01 = _mm256_packs_epi32(v[0], v[1]);
+        const __m256i p23 = _mm256_packs_epi32(v[2], v[3]);
+        __m256i p = _mm256_packs_epi16(p01, p23);
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), p);
+    }
+    int32_t total = hsum_i32(vsum);
+    for (; i < n; ++i) {
+        float f = x[i] * s;
+        int32_t v = 0;
+        if (f == f) {
+            f = std::fmin(std::fmax(f, -128.0f), 127.0f);
+            v = static_cast<int32_t>(std::nearbyint(f));
+        }
+        q[i] = static_cast<int8_t>(v);
+        total += v;
+    }
+    *scale = s;
+    *sum = total;
+}
+
+// Twin of quantize_q8_0_ref.
+void quantize_q8_0_avx2(const float* x, int64_t n, uint8_t* y) {
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    for (int64_t ib = 0; ib < n / QK8_0; ++ib, x += QK8_0, y += BLOCK_Q8_0_BYTES) {
+        __m256 v[4];
+        __m256 vmax = _mm256_setzero_ps();
+        for (int j = 0; j < 4; ++j) {
+            v[j] = _mm256_loadu_ps(x + 8 * j);
+            vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign_mask, v[j]));
+        }
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        const float amax = _mm_cvtss_f32(m);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const uint16_t d16 = fp32_to_fp16(d);
+        std::memcpy(y, &d16, sizeof(d16));
+        const __m256 vid = _mm256_set1_ps(id);
+        const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+        __m256i iv[4];
+        for (int j = 0; j < 4; ++j) {
+            __m256 f =
+                _mm256_round_ps(_mm256_mul_ps(v[j], vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            iv[j] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(f, lo), hi));
+        }
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(iv[0], iv[1]), _mm256_packs_epi32(iv[2], iv[3]));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + 2), p);
+    }
+}
+
+void fp32_to_fp16_avx2(const float* x, uint16_t* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
+    }
+    for (; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
+void fp16_to_fp32_avx2(const uint16_t* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, load_f16x8(x + i));
+    for (; i < n; ++i) y[i] = fp16_to_fp32(x[i]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// I2_S × int8 (twin of gemm_i2_s_ref): codes 0/1/2 as unsigned bytes times int8 activations with maddubs
+// (pairs ≤ 2·2·128, no saturation), summed in int16 for at most 8 blocks (≤ 8·4·512 < 32767), then widened to
+// int32. Up to 4 tokens share each decoded weight block.
+// ---------------------------------------------------------------------------------------------------------------
+
+template <int NT>
+void i2_s_row_tokens(const uint8_t* w, const GemmArgs& g, int64_t t0, int64_t r) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int64_t nb = g.k / QK_I2_S;
+    const int8_t* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
+    __m256i acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_si256();
+    for (int64_t b0 = 0; b0 < nb; b0 += 8) {
+        const int64_t b1 = b0 + 8 < nb ? b0 + 8 : nb;
+        __m256i acc16[NT];
+        for (int t = 0; t < NT; ++t) acc16[t] = _mm256_setzero_si256();
+        for (int64_t b = b0; b < b1; ++b) {
+            const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * b));
+            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(wb, 6), mask);
+            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(wb, 4), mask);
+            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(wb, 2), mask);
+            const __m256i c3 = _mm256_and_si256(wb, mask);
+            for (int t = 0; t < NT; ++t) {
+                const int8_t* q = a[t] + QK_I2_S * b;
+                const __m256i p0 =
+                    _mm256_maddubs_epi16(c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+                const __m256i p1 =
+                    _mm256_maddubs_epi16(c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32)));
+                const __m256i p2 =
+                    _mm256_maddubs_epi16(c2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64)));
+                const __m256i p3 =
+                    _mm256_maddubs_epi16(c3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 96)));
+                acc16[t] = _mm256_add_epi16(
+                    acc16[t], _mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)));
+            }
+        }
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
+    }
+    for (int t = 0; t < NT; ++t) {
+        const int64_t tt = t0 + t;
+        const int32_t sumi = hsum_i32(acc[t]);
+        g.y[tt * g.ldy + r] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+    }
+}
+
+void gemm_i2_s_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* w = g.w + r * g.w_row_bytes;
+        int64_t t = 0;
+        for (; t + 4 <= g.n_tok; t += 4) i2_s_row_tokens<4>(w, g, t, r);
+        for (; t < g.n_tok; ++t) i2_s_row_tokens<1>(w, g, t, r);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TQ2_0 × Q8_K (twin of dot_tq2_0 in ref.cpp, bit-identical): int16 sums of code·q per lane pair, minus the
+// block sums, widened to the 8 int32 lanes ref defines; each lane scaled by d and accumulated in float across
+// blocks.
+// ---------------------------------------------------------------------------------------------------------------
+
+float dot_tq2_0_avx2(const uint8_t* w, const BlockQ8K* a, int64_t k) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 sumf = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < k / QK_K; ++ib, w += BLOCK_TQ2_0_BYTES) {
+        const int8_t* q = a[ib].qs;
+        __m256i acc16 = _mm256_setzero_si256();  // lane k: bytes 2k, 2k+1 of every 32-byte group (≤ 8·512)
+        for (int h = 0; h < 2; ++h) {
+            const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * h));
+            for (int l = 0; l < 4; ++l) {
+                const __m256i c = _mm256_and_si256(_mm256_srli_epi16(wb, 2 * l), mask);
+                const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 128 * h + 32 * l));
+                acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(c, qv));
+            }
+        }
+        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[ib].bsums));
+        const __m256i lanes = _mm256_madd_epi16(_mm256_sub_epi16(acc16, bsums), ones);
+        uint16_t d16;
+        std::memcpy(&d16, w + 64, sizeof(d16));
+        const __m256 d = _mm256_set1_ps(a[ib].d * fp16_to_fp32(d16));
+        sumf = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(lanes), d), sumf);
+    }
+    return hsum_f32(sumf);
+}
+
+void gemm_tq2_0_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            const BlockQ8K* a = reinterpret_cast<const BlockQ8K*>(g.a + t * g.a_row_bytes);
+            g.y[t * g.ldy + r] = dot_tq2_0_avx2(g.w + r * g.w_row_bytes, a, g.k);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TQ1_0 × Q8_K (twin of dot_tq1_0 in ref.cpp, bit-identical). Trit n of a base-3 byte q is ((uint8)(q·3^n)·3)
+// >> 8; 16-bit multiplies on the even and odd bytes compute it for 32 bytes at once. The decoded codes are
+// laid out so that byte b of each 32-byte vector is element 32·i + b, which gives the same int16/int32 lanes
+// as TQ2_0.
+// ---------------------------------------------------------------------------------------------------------------
+
+// Codes of 32 base-3 bytes for per-16-bit-lane powers of 3 (`pow` holds 3^n for both bytes of each lane).
+inline __m256i tq1_codes(__m256i q, __m256i pow) {
+    const __m256i m8 = _mm256_set1_epi16(0xff);
+    const __m256i three = _mm256_set1_epi16(3);
+    __m256i lo = _mm256_and_si256(q, m8);
+    __m256i hi = _mm256_srli_epi16(q, 8);
+    lo = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(lo, pow), m8), three), 8);
+    hi = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(hi, pow), m8), three), 8);
+    return _mm256_or_si256(lo, _mm256_slli_epi16(hi, 8));
+}
+
+float dot_tq1_0_avx2(const uint8_t* w, const BlockQ8K* a, int64_t k) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i pow[5] = {_mm256_set1_epi16(1), _mm256_set1_epi16(3), _mm256_set1_epi16(9),
+                            _mm256_set1_epi16(27), _mm256_set1_epi16(81)};
+    // Upper half of the last vector: qh byte j, trit n at byte 4n + j, i.e. 16-bit lane l uses 3^(l/2).
+    const __m256i pow_last = _mm256_setr_epi16(81, 81, 81, 81, 81, 81, 81, 81, 1, 1, 3, 3, 9, 9, 27, 27);
+    __m256 sumf = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < k / QK_K; ++ib, w += BLOCK_TQ1_0_BYTES) {
+        const int8_t* q = a[ib].qs;
+        __m256i acc16 = _mm256_setzero_si256();
+        // Elements 0..159: qs[0..31], trit n → elements 32n + m.
+        const __m256i q5 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        for (int n = 0; n < 5; ++n) {
+            const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * n));
+            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(tq1_codes(q5, pow[n]), qv));
+        }
+        // Elements 160..239: qs[32..47], trit n → 160 + 16n + m (two trits per vector); 240..255: qh.
+        const __m256i q16 =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 32)));
+        uint32_t qh;
+        std::memcpy(&qh, w + 48, sizeof(qh));
+        const __m256i c01 = _mm256_blend_epi32(tq1_codes(q16, pow[0]), tq1_codes(q16, pow[1]), 0xf0);
+        const __m256i c23 = _mm256_blend_epi32(tq1_codes(q16, pow[2]), tq1_codes(q16, pow[3]), 0xf0);
+        const __m256i qlast = _mm256_blend_epi32(q16, _mm256_set1_epi32(static_cast<int32_t>(qh)), 0xf0);
+        const __m256i c4h = tq1_codes(qlast, pow_last);
+        acc16 = _mm256_add_epi16(
+            acc16, _mm256_maddubs_epi16(c01, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 160))));
+        acc16 = _mm256_add_epi16(
+            acc16, _mm256_maddubs_epi16(c23, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 192))));
+        acc16 = _mm256_add_epi16(
+            acc16, _mm256_maddubs_epi16(c4h, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 224))));
+        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[ib].bsums));
+        const __m256i lanes = _mm256_madd_epi16(_mm256_sub_epi16(acc16, bsums), ones);
+        uint16_t d16;
+        std::memcpy(&d16, w + 52, sizeof(d16));
+        const __m256 d = _mm256_set1_ps(a[ib].d * fp16_to_fp32(d16));
+        sumf = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(lanes), d), sumf);
+    }
+    return hsum_f32(sumf);
+}
+
+void gemm_tq1_0_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            const BlockQ8K* a = reinterpret_cast<const BlockQ8K*>(g.a + t * g.a_row_bytes);
+            g.y[t * g.ldy + r] = dot_tq1_0_avx2(g.w + r * g.w_row_bytes, a, g.k);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Q8_0 × Q8_0 (twin of dot_q8_0 in ref.cpp): exact block sums, float accumulation per block as ref.
+// ---------------------------------------------------------------------------------------------------------------
+
+float dot_q8_0_avx2(const uint8_t* w, const uint8_t* a, int64_t k) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    float sumf = 0.0f;
+    for (int64_t ib = 0; ib < k / QK8_0; ++ib, w += BLOCK_Q8_0_BYTES, a += BLOCK_Q8_0_BYTES) {
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2));
+        const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2));
+        // |w| × (a with w's sign): pairs ≤ 2·127·128, no saturation.
+        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv));
+        const int32_t sumi = hsum_i32(_mm256_madd_epi16(p, ones));
+        uint16_t dw, da;
+        std::memcpy(&dw, w, sizeof(dw));
+        std::memcpy(&da, a, sizeof(da));
+        sumf += static_cast<float>(sumi) * (fp16_to_fp32(dw) * fp16_to_fp32(da));
+    }
+    return sumf;
+}
+
+void gemm_q8_0_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, g.a + t * g.a_row_bytes, g.k);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Float dot products (twins of dot_f16_ref / dot_f32 in ref.cpp, bit-identical): 64 lanes in 8 ymm (acc[q]
+// holds lanes 8q..8q+7), the reduce64 tree, then the leftovers in double.
+// ---------------------------------------------------------------------------------------------------------------
+
+// reduce64_f32 of ref.cpp on lanes held as acc[q] = lanes 8q..8q+7: c (16 lanes) = (x_l + x_{32+l}) +
+// (x_{16+l} + x_{48+l}), then 16 → 8 → 4 → 2 → 1.
+inline float reduce64(const __m256 acc[8]) {
+    const __m256 c_lo = _mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6]));
+    const __m256 c_hi = _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7]));
+    return hsum_f32(_mm256_add_ps(c_hi, c_lo));
+}
+
+float dot_f16_avx2(const uint16_t* a, const uint16_t* b, int64_t n) {
+    const int64_t np = n & ~int64_t(63);
+    __m256 acc[8];
+    for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < np; i += 64) {
+        for (int q = 0; q < 8; ++q)
+            acc[q] = _mm256_fmadd_ps(load_f16x8(a + i + 8 * q), load_f16x8(b + i + 8 * q), acc[q]);
+    }
+    double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
+    for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]));
+    return static_cast<float>(sum);
+}
+
+float dot_f32_avx2(const float* a, const float* b, int64_t n) {
+    const int64_t np = n & ~int64_t(63);
+    __m256 acc[8];
+    for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < np; i += 64) {
+        for (int q = 0; q < 8; ++q)
+            acc[q] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * q), _mm256_loadu_ps(b + i + 8 * q), acc[q]);
+    }
+    double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
+    for (int64_t i = np; i < n; ++i) sum += static_cast<double>(a[i] * b[i]);
+    return static_cast<float>(sum);
+}
+
+void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            g.y[t * g.ldy + r] =
+                dot_f16_avx2(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+        }
+    }
+}
+
+void gemm_f32_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const float* w = reinterpret_cast<const float*>(g.w + r * g.w_row_bytes);
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            g.y[t * g.ldy + r] =
+                dot_f32_avx2(w, reinterpret_cast<const float*>(g.a + t * g.a_row_bytes), g.k);
+        }
+    }
+}
+
+// Twin of axpy_f16_ref: one multiply and one add per element, as ref (no fused multiply-add).
+void axpy_f16_avx2(float alpha, const uint16_t* x, float* y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(alpha);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, load_f16x8(x + i))));
+    }
+    for (; i < n; ++i) y[i] += alpha * fp16_to_fp32(x[i]);
+}
+
+}  // namespace
+
+const KernelTable* kernels_avx2() {
+    static const KernelTable table = [] {
+        KernelTable t = *kernels_ref();
+        t.name = "avx2";
+        t.quantize_i8 = quantize_i8_avx2;
+        t.quantize_q8_0 = quantize_q8_0_avx2;
+        t.fp32_to_fp16 = fp32_to_fp16_avx2;
+        t.fp16_to_fp32 = fp16_to_fp32_avx2;
+        t.gemm_i2_s = gemm_i2_s_avx2;
+        t.gemm_tq2_0 = gemm_tq2_0_avx2;
+        t.gemm_tq1_0 = gemm_tq1_0_avx2;
+        t.gemm_q8_0 = gemm_q8_0_avx2;
+        t.gemm_f16 = gemm_f16_avx2;
+        t.gemm_f32 = gemm_f32_avx2;
+        t.dot_f16 = dot_f16_avx2;
+        t.axpy_f16 = axpy_f16_avx2;
+        return t;
+    }();
+    return &table;
+}
+
+}  // namespace trit
+
+#else  // not x86-64
+
+namespace trit {
+const KernelTable* kernels_avx2() {
+    return nullptr;
+}
+}  // namespace trit
+
+#endif

@@ -1,0 +1,155 @@
+// AVX-512 (F, BW, VL, DQ) + VNNI kernels. Compiled with only those flags (plus FMA/F16C, which every AVX-512
+// CPU has); selected at run time when the CPU and the OS support them. Entries without an AVX-512 version
+// come from the AVX2 table (every AVX-512 CPU has AVX2). Each function names its ref.cpp twin.
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+// GCC 12's own AVX-512 headers start some intrinsics from _mm512_undefined_*(), which its flow analysis then
+// reports as uninitialized at every inlining site; the values are fully overwritten.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+// Every float operation is rounded separately (the numerics mirror the reference engines operation by operation);
+// clang would otherwise fuse a*b+c within an expression. GCC's ISO mode and -ffp-contract=off do the same.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+namespace trit {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// I2_S × int8 with VNNI (twin of gemm_i2_s_ref). One 32-byte block holds 4 groups of 32 codes; groups (0,1)
+// and (2,3) each pair with 64 contiguous activations, so a block is two vpdpbusd per token: the block is
+// broadcast to both halves of a zmm and shifted by (6, 4) resp. (2, 0) per half. vpdpbusd multiplies the
+// unsigned codes with the signed activations and accumulates int32 directly (no int16 stage, no overflow for
+// any row length we accept).
+// ---------------------------------------------------------------------------------------------------------------
+
+template <int NR, int NT>
+void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
+    const __m512i mask = _mm512_set1_epi8(3);
+    const __m512i shift01 = _mm512_inserti64x4(_mm512_set1_epi16(6), _mm256_set1_epi16(4), 1);
+    const __m512i shift23 = _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(0), 1);
+    const int64_t nb = g.k / QK_I2_S;
+    const uint8_t* w[NR];
+    for (int i = 0; i < NR; ++i) w[i] = g.w + (r + i) * g.w_row_bytes;
+    const int8_t* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
+    __m512i acc[NR][NT];
+    for (int i = 0; i < NR; ++i) {
+        for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_si512();
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+        __m512i c01[NR], c23[NR];
+        for (int i = 0; i < NR; ++i) {
+            const __m512i wb =
+                _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + 32 * b)));
+            c01[i] = _mm512_and_si512(_mm512_srlv_epi16(wb, shift01), mask);
+            c23[i] = _mm512_and_si512(_mm512_srlv_epi16(wb, shift23), mask);
+        }
+        for (int t = 0; t < NT; ++t) {
+            const int8_t* q = a[t] + QK_I2_S * b;
+            const __m512i q01 = _mm512_loadu_si512(q);
+            const __m512i q23 = _mm512_loadu_si512(q + 64);
+            for (int i = 0; i < NR; ++i) {
+                acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], c01[i], q01);
+                acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], c23[i], q23);
+            }
+        }
+    }
+    for (int i = 0; i < NR; ++i) {
+        for (int t = 0; t < NT; ++t) {
+            const int64_t tt = t0 + t;
+            const int32_t sumi = _mm512_reduce_add_epi32(acc[i][t]);
+            g.y[tt * g.ldy + r + i] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+        }
+    }
+}
+
+template <int NR>
+void i2_s_rows(const GemmArgs& g, int64_t r) {
+    int64_t t = 0;
+    for (; t + 4 <= g.n_tok; t += 4) i2_s_tile<NR, 4>(g, r, t);
+    for (; t < g.n_tok; ++t) i2_s_tile<NR, 1>(g, r, t);
+}
+
+void gemm_i2_s_avx512vnni(const GemmArgs& g, int64_t r0, int64_t r1) {
+    int64_t r = r0;
+    for (; r + 2 <= r1; r += 2) i2_s_rows<2>(g, r);
+    for (; r < r1; ++r) i2_s_rows<1>(g, r);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// F16 dot products (twin of dot_f16_ref, bit-identical): 64 lanes in four zmm, the reduce64 tree, leftovers
+// in double.
+// ---------------------------------------------------------------------------------------------------------------
+
+inline __m512 load_f16x16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+float dot_f16_avx512(const uint16_t* a, const uint16_t* b, int64_t n) {
+    const int64_t np = n & ~int64_t(63);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+           acc3 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < np; i += 64) {
+        acc0 = _mm512_fmadd_ps(load_f16x16(a + i), load_f16x16(b + i), acc0);
+        acc1 = _mm512_fmadd_ps(load_f16x16(a + i + 16), load_f16x16(b + i + 16), acc1);
+        acc2 = _mm512_fmadd_ps(load_f16x16(a + i + 32), load_f16x16(b + i + 32), acc2);
+        acc3 = _mm512_fmadd_ps(load_f16x16(a + i + 48), load_f16x16(b + i + 48), acc3);
+    }
+    double sum = 0.0;
+    if (np > 0) {
+        // reduce64_f32 of ref.cpp: (lane l + lane 32+l) + (lane 16+l + lane 48+l), then 16 → 8 → 4 → 2 → 1.
+        const __m512 c = _mm512_add_ps(_mm512_add_ps(acc0, acc2), _mm512_add_ps(acc1, acc3));
+        const __m256 t8 = _mm256_add_ps(_mm512_extractf32x8_ps(c, 1), _mm512_castps512_ps256(c));
+        __m128 t = _mm_add_ps(_mm256_extractf128_ps(t8, 1), _mm256_castps256_ps128(t8));
+        t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+        t = _mm_add_ss(t, _mm_movehdup_ps(t));
+        sum = static_cast<double>(_mm_cvtss_f32(t));
+    }
+    for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]));
+    return static_cast<float>(sum);
+}
+
+void gemm_f16_avx512(const GemmArgs& g, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+        for (int64_t t = 0; t < g.n_tok; ++t) {
+            g.y[t * g.ldy + r] =
+                dot_f16_avx512(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+        }
+    }
+}
+
+}  // namespace
+
+const KernelTable* kernels_avx512vnni() {
+    static const KernelTable table = [] {
+        KernelTable t = *kernels_avx2();
+        t.name = "avx512vnni";
+        t.gemm_i2_s = gemm_i2_s_avx512vnni;
+        t.gemm_f16 = gemm_f16_avx512;
+        t.dot_f16 = dot_f16_avx512;
+        return t;
+    }();
+    return &table;
+}
+
+}  // namespace trit
+
+#else  // not x86-64
+
+namespace trit {
+const KernelTable* kernels_avx512vnni() {
+    return nullptr;
+}
+}  // namespace trit
+
+#endif

@@ -1,0 +1,361 @@
+#include "forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+// Every float operation is rounded separately (the numerics mirror the reference engines operation by operation);
+// clang would otherwise fuse a*b+c within an expression. GCC's ISO mode and -ffp-contract=off do the same.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+namespace trit {
+
+namespace {
+
+// ggml_rms_norm followed by ggml_mul: squares in float summed in double, mean and scale in float,
+// out = (x · scale) · w.
+void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+    const float mean = static_cast<float>(sum / static_cast<double>(n));
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
+}
+
+// Below this many multiply-adds a step runs on the calling thread: waking the pool costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+
+GemmFn gemm_for(const KernelTable& kt, TensorType type) {
+    switch (type) {
+        case TensorType::I2_S:
+            return kt.gemm_i2_s;
+        case TensorType::TQ2_0:
+            return kt.gemm_tq2_0;
+        case TensorType::TQ1_0:
+            return kt.gemm_tq1_0;
+        case TensorType::Q6_K:
+            return kt.gemm_q6_K;
+        case TensorType::Q8_0:
+            return kt.gemm_q8_0;
+        case TensorType::F16:
+            return kt.gemm_f16;
+        case TensorType::BF16:
+            return kt.gemm_bf16;
+        case TensorType::F32:
+            return kt.gemm_f32;
+    }
+    return kt.gemm_f32;
+}
+
+// Bytes of one prepared activation row of k values.
+int64_t act_row_bytes(ActFormat fmt, int64_t k) {
+    switch (fmt) {
+        case ActFormat::f32:
+            return 4 * k;
+        case ActFormat::f16:
+        case ActFormat::bf16:
+            return 2 * k;
+        case ActFormat::i8_row:
+            return k;
+        case ActFormat::q8_K:
+            return k / QK_K * static_cast<int64_t>(sizeof(BlockQ8K));
+        case ActFormat::q8_0:
+            return k / QK8_0 * BLOCK_Q8_0_BYTES;
+    }
+    return 4 * k;
+}
+
+}  // namespace
+
+Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& pool, int32_t n_batch,
+                 int32_t n_ctx)
+    : model_(model), hp_(model.hparams()), kt_(kernels), pool_(pool), n_batch_(n_batch), n_ctx_(n_ctx) {
+    const size_t B = static_cast<size_t>(n_batch);
+    const size_t n_embd = static_cast<size_t>(hp_.n_embd), n_q = static_cast<size_t>(hp_.n_embd_q()),
+                 n_kv = static_cast<size_t>(hp_.n_embd_kv()), n_ff = static_cast<size_t>(hp_.n_ff);
+    const size_t width = std::max({n_embd, n_q, n_ff});
+    x_.resize(B * n_embd);
+    cur_.resize(B * width);
+    q_.resize(B * n_q);
+    k_.resize(B * n_kv);
+    v_.resize(B * n_kv);
+    attn_.resize(B * n_q);
+    gate_.resize(B * n_ff);
+    up_.resize(B * n_ff);
+    y_.resize(B * n_embd);
+    rope_.resize(B * static_cast<size_t>(hp_.n_rot));
+    // The widest prepared row is F16/BF16 (2 bytes per value); Q8_K needs 292 bytes per 256 values.
+    act_.resize(B * width * 2 + 64);
+    act_scale_.resize(B);
+    act_sum_.resize(B);
+    const size_t nth = static_cast<size_t>(pool.n_threads());
+    scores_stride_ = static_cast<size_t>((n_ctx + 63) / 32 * 32);
+    scores_.resize(nth * scores_stride_);
+    q16_.resize(nth * static_cast<size_t>(hp_.head_dim));
+    lanes_.resize(nth * 64 * static_cast<size_t>(hp_.head_dim));
+    tail_.resize(nth * static_cast<size_t>(hp_.head_dim));
+    theta_scale_ = std::pow(hp_.rope_freq_base, -2.0f / static_cast<float>(hp_.n_rot));
+    kq_scale_ = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
+}
+
+void Forward::for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn) {
+    if (n == 1 || n * width < kMinParallelWork) {
+        for (int32_t t = 0; t < n; ++t) fn(t);
+        return;
+    }
+    pool_.run([&](int32_t ith, int32_t nth) {
+        int64_t t0, t1;
+        split_range(n, ith, nth, 1, &t0, &t1);
+        for (int64_t t = t0; t < t1; ++t) fn(static_cast<int32_t>(t));
+    });
+}
+
+void Forward::parallel(int64_t work, const std::function<void(int32_t ith, int32_t nth)>& fn) {
+    if (work < kMinParallelWork) {
+        fn(0, 1);
+    } else {
+        pool_.run(fn);
+    }
+}
+
+int64_t Forward::prepare(ActFormat fmt, const float* x, int64_t k, int32_t n, const uint8_t** rows) {
+    const int64_t rb = act_row_bytes(fmt, k);
+    if (fmt == ActFormat::f32) {
+        *rows = reinterpret_cast<const uint8_t*>(x);
+        return rb;
+    }
+    uint8_t* act = act_.data();
+    for_tokens(n, k, [&](int32_t t) {
+        const float* xt = x + t * k;
+        uint8_t* dst = act + t * rb;
+        switch (fmt) {
+            case ActFormat::f16:
+                kt_.fp32_to_fp16(xt, reinterpret_cast<uint16_t*>(dst), k);
+                break;
+            case ActFormat::bf16:
+                kt_.fp32_to_bf16(xt, reinterpret_cast<uint16_t*>(dst), k);
+                break;
+            case ActFormat::i8_row:
+                kt_.quantize_i8(xt, k, reinterpret_cast<int8_t*>(dst), &act_scale_[static_cast<size_t>(t)],
+                                &act_sum_[static_cast<size_t>(t)]);
+                break;
+            case ActFormat::q8_K:
+                kt_.quantize_q8_K(xt, k, reinterpret_cast<BlockQ8K*>(dst));
+                break;
+            case ActFormat::q8_0:
+                kt_.quantize_q8_0(xt, k, dst);
+                break;
+            case ActFormat::f32:
+                break;
+        }
+    });
+    *rows = act;
+    return rb;
+}
+
+void Forward::linear(const float* x, int64_t k, int32_t n, const LinearOut* outs, int n_outs) {
+    // Outputs are grouped by activation format (in practice all share one); each group is one prepare +
+    // dispatch.
+    for (int first = 0; first < n_outs;) {
+        const ActFormat fmt = outs[first].w->act;
+        int last = first + 1;
+        while (last < n_outs && outs[last].w->act == fmt) ++last;
+        const uint8_t* a = nullptr;
+        const int64_t a_row_bytes = prepare(fmt, x, k, n, &a);
+        int64_t rows = 0;
+        for (int i = first; i < last; ++i) rows += outs[i].w->rows;
+        parallel(rows * k * n, [&](int32_t ith, int32_t nth) {
+            for (int i = first; i < last; ++i) {
+                const Weight& w = *outs[i].w;
+                int64_t r0, r1;
+                split_range(w.rows, ith, nth, 4, &r0, &r1);
+                if (r0 >= r1) continue;
+                GemmArgs g;
+                g.w = w.data;
+                g.w_row_bytes = w.row_bytes;
+                g.k = w.k;
+                g.w_scale = w.scale;
+                g.a = a;
+                g.a_row_bytes = a_row_bytes;
+                g.a_scale = act_scale_.data();
+                g.a_sum = act_sum_.data();
+                g.n_tok = n;
+                g.y = outs[i].y;
+                g.ldy = w.rows;
+                gemm_for(kt_, w.type)(g, r0, r1);
+                if (w.out_scale != 1.0f) {
+                    for (int64_t t = 0; t < n; ++t) {
+                        for (int64_t r = r0; r < r1; ++r) g.y[t * w.rows + r] *= w.out_scale;
+                    }
+                }
+            }
+        });
+        first = last;
+    }
+}
+
+// Causal self-attention of the batch's tokens over the cache, one (token, query head) pair at a time. Query
+// head h reads KV head h / (n_head / n_head_kv). The arithmetic follows the reference engines' single-token
+// path:
+//   s_j = (f16(q) · k_j) · kq_scale                     for j ≤ pos (dot_f16)
+//   e_j = exp(s_j − max s);  Σ e over the cache length padded to 32 (n_kv), in float chunks of 16 added in
+//   double p_j = f16(e_j · (float)(1 / Σ)) o   = Σ_j p_j · v_j   as a dot product over the n_kv positions: 64
+//   lanes for the first n_kv & ~63
+//         positions, the reduce64 tree, then the remaining positions added in double.
+void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) {
+    const int64_t hd = hp_.head_dim, n_q = hp_.n_embd_q();
+    const int32_t group = hp_.n_head / hp_.n_head_kv;
+    const int64_t n_items = static_cast<int64_t>(n) * hp_.n_head;
+    auto work = [&](int32_t ith, int32_t nth) {
+        float* s = scores_.data() + static_cast<size_t>(ith) * scores_stride_;
+        uint16_t* q16 = q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
+        float* lanes = lanes_.data() + static_cast<size_t>(ith) * static_cast<size_t>(64 * hd);
+        double* tail = tail_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
+        int64_t i0, i1;
+        split_range(n_items, ith, nth, 1, &i0, &i1);
+        for (int64_t item = i0; item < i1; ++item) {
+            const int32_t t = static_cast<int32_t>(item / hp_.n_head);
+            const int32_t h = static_cast<int32_t>(item % hp_.n_head);
+            const int64_t kv_off = static_cast<int64_t>(h / group) * hd;
+            const int32_t n_pos = pos0 + t + 1;
+            const int32_t n_kv = std::max(32, (n_pos + 31) / 32 * 32);
+
+            kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + h * hd)], q16, hd);
+            float max = -INFINITY;
+            for (int32_t j = 0; j < n_pos; ++j) {
+                s[j] = kt_.dot_f16(q16, kv.k(il, j) + kv_off, hd) * kq_scale_;
+                max = std::max(max, s[j]);
+            }
+            for (int32_t j = 0; j < n_pos; ++j) s[j] = std::exp(s[j] - max);
+            std::fill(s + n_pos, s + n_kv, 0.0f);
+            double sum = 0.0;
+            for (int32_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(s + c));
+            const float inv = static_cast<float>(1.0 / sum);
+            for (int32_t j = 0; j < n_pos; ++j) s[j] = fp16_to_fp32(fp32_to_fp16(s[j] * inv));
+
+            const int32_t np = n_kv & ~63;
+            const int32_t n_lane_pos = std::min(np, n_pos);
+            if (np > 0) std::fill(lanes, lanes + 64 * hd, 0.0f);
+            for (int32_t j = 0; j < n_lane_pos; ++j)
+                kt_.axpy_f16(s[j], kv.v(il, j) + kv_off, lanes + (j % 64) * hd, hd);
+            for (int64_t d = 0; d < hd; ++d)
+                tail[d] = np > 0 ? static_cast<double>(reduce64_f32(lanes + d, hd)) : 0.0;
+            for (int32_t j = np; j < n_pos; ++j) {
+                const uint16_t* v = kv.v(il, j) + kv_off;
+                for (int64_t d = 0; d < hd; ++d) tail[d] += static_cast<double>(s[j] * fp16_to_fp32(v[d]));
+            }
+            float* o = &attn_[static_cast<size_t>(t * n_q + h * hd)];
+            for (int64_t d = 0; d < hd; ++d) o[d] = static_cast<float>(tail[d]);
+        }
+    };
+    parallel(n_items * (pos0 + n) * hd * 2, work);
+}
+
+bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, Logits mode, float* logits,
+                   const std::function<bool()>& interrupted) {
+    const int64_t n_embd = hp_.n_embd, n_q = hp_.n_embd_q(), n_kv = hp_.n_embd_kv(), n_ff = hp_.n_ff;
+    const int64_t hd = hp_.head_dim, half = hp_.n_rot / 2;
+    const float eps = hp_.rms_eps;
+
+    // x = token_embd[tokens]                                            [n][n_embd]
+    for_tokens(n, n_embd,
+               [&](int32_t t) { model_.embedding_row(tokens[t], &x_[static_cast<size_t>(t * n_embd)]); });
+
+    // RoPE angles per token: θ_i = pos · base^(-2i/n_rot), iterated in float as ggml does.  [n][half] × (cos,
+    // sin)
+    for (int32_t t = 0; t < n; ++t) {
+        float theta = static_cast<float>(pos0 + t);
+        float* cs = &rope_[static_cast<size_t>(t) * static_cast<size_t>(hp_.n_rot)];
+        for (int64_t i = 0; i < half; ++i) {
+            cs[2 * i] = std::cos(theta);
+            cs[2 * i + 1] = std::sin(theta);
+            theta *= theta_scale_;
+        }
+    }
+    auto rope = [&](float* v, int32_t t, int32_t n_heads) {
+        const float* cs = &rope_[static_cast<size_t>(t) * static_cast<size_t>(hp_.n_rot)];
+        for (int32_t h = 0; h < n_heads; ++h) {
+            float* head = v + h * hd;
+            for (int64_t i = 0; i < half; ++i) {
+                const float x0 = head[i], x1 = head[i + half];
+                const float c = cs[2 * i], s = cs[2 * i + 1];
+                head[i] = x0 * c - x1 * s;
+                head[i + half] = x0 * s + x1 * c;
+            }
+        }
+    };
+
+    for (int32_t il = 0; il < hp_.n_layer; ++il) {
+        if (interrupted && interrupted()) return false;
+        const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
+
+        // Attention block: a = rms(x, attn_norm); q, k, v = BL(a); RoPE(q, k); cache k, v (F16).
+        for_tokens(n, n_embd, [&](int32_t t) {
+            rms_norm(&x_[static_cast<size_t>(t * n_embd)], L.attn_norm, n_embd, eps,
+                     &cur_[static_cast<size_t>(t * n_embd)]);
+        });
+        const LinearOut qkv[] = {{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}};
+        linear(cur_.data(), n_embd, n, qkv, 3);
+        for_tokens(n, n_q + 2 * n_kv, [&](int32_t t) {
+            rope(&q_[static_cast<size_t>(t * n_q)], t, hp_.n_head);
+            rope(&k_[static_cast<size_t>(t * n_kv)], t, hp_.n_head_kv);
+            kt_.fp32_to_fp16(&k_[static_cast<size_t>(t * n_kv)], kv.k(il, pos0 + t), n_kv);
+            kt_.fp32_to_fp16(&v_[static_cast<size_t>(t * n_kv)], kv.v(il, pos0 + t), n_kv);
+        });
+        attention(kv, il, n, pos0);
+
+        // SubLN before the output projection, then the residual.               [n][n_embd_q] → [n][n_embd]
+        for_tokens(n, n_q, [&](int32_t t) {
+            rms_norm(&attn_[static_cast<size_t>(t * n_q)], L.attn_sub_norm, n_q, eps,
+                     &cur_[static_cast<size_t>(t * n_q)]);
+        });
+        const LinearOut o[] = {{&L.wo, y_.data()}};
+        linear(cur_.data(), n_q, n, o, 1);
+        for (size_t i = 0; i < static_cast<size_t>(n * n_embd); ++i) x_[i] += y_[i];
+
+        // FFN: f = rms(x, ffn_norm); m = act(BL_gate(f)) · BL_up(f); SubLN; h += BL_down(m).
+        for_tokens(n, n_embd, [&](int32_t t) {
+            rms_norm(&x_[static_cast<size_t>(t * n_embd)], L.ffn_norm, n_embd, eps,
+                     &cur_[static_cast<size_t>(t * n_embd)]);
+        });
+        const LinearOut gu[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
+        linear(cur_.data(), n_embd, n, gu, 2);
+        const bool relu_sqr = hp_.ffn_act == FfnActivation::relu_sqr;
+        for_tokens(n, 4 * n_ff, [&](int32_t t) {
+            float* g = &gate_[static_cast<size_t>(t * n_ff)];
+            const float* u = &up_[static_cast<size_t>(t * n_ff)];
+            for (int64_t i = 0; i < n_ff; ++i) {
+                float a;
+                if (relu_sqr) {
+                    const float r = g[i] > 0.0f ? g[i] : 0.0f;
+                    a = r * r;
+                } else {
+                    a = g[i] / (1.0f + std::exp(-g[i]));
+                }
+                g[i] = a * u[i];
+            }
+            rms_norm(g, L.ffn_sub_norm, n_ff, eps, &cur_[static_cast<size_t>(t * n_ff)]);
+        });
+        const LinearOut down[] = {{&L.ffn_down, y_.data()}};
+        linear(cur_.data(), n_ff, n, down, 1);
+        for (size_t i = 0; i < static_cast<size_t>(n * n_embd); ++i) x_[i] += y_[i];
+    }
+    if (interrupted && interrupted()) return false;
+    if (mode == Logits::none) return true;
+
+    // Output: rms(x, output_norm) for the rows wanted, then the LM head.     [n_out][n_embd] →
+    // [n_out][n_vocab]
+    const int32_t first = mode == Logits::all ? 0 : n - 1;
+    const int32_t n_out = n - first;
+    for_tokens(n_out, n_embd, [&](int32_t j) {
+        rms_norm(&x_[static_cast<size_t>((first + j) * n_embd)], model_.output_norm(), n_embd, eps,
+                 &cur_[static_cast<size_t>(j * n_embd)]);
+    });
+    const LinearOut head[] = {{&model_.output(), logits}};
+    linear(cur_.data(), n_embd, n_out, head, 1);
+    return true;
+}
+
+}  // namespace trit

@@ -1,0 +1,82 @@
+// The BitNet forward pass (bitnet-format.md §4) over a batch of tokens.
+//
+// A batch of n tokens is evaluated as matrix × matrix products (each weight is read once per batch); a single
+// token is the n = 1 case (matrix × vector). Every output element is computed by the same kernel call
+// whatever n is, so a prompt evaluated in one batch, in chunks, or token by token gives bit-identical logits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "../kernels/kernels.h"
+#include "kv-cache.h"
+#include "model.h"
+#include "threadpool.h"
+
+namespace trit {
+
+class Forward {
+  public:
+    // n_batch: the most tokens one eval() call takes; n_ctx: the most positions a KV cache holds.
+    Forward(const Model& model, const KernelTable& kernels, ThreadPool& pool, int32_t n_batch, int32_t n_ctx);
+
+    int32_t n_batch() const { return n_batch_; }
+
+    enum class Logits { none, last, all };
+
+    // Evaluates tokens[0..n) at positions [pos0, pos0 + n), appending their keys and values to `kv` (capacity
+    // must be ≥ pos0 + n; positions < pos0 must hold this sequence's earlier tokens). Writes the logits of
+    // the last token or of every token to `logits` ([rows × n_vocab]), or none (an intermediate chunk of a
+    // prompt). `interrupted` is polled before every layer; when it returns true, eval returns false at once
+    // and positions ≥ pos0 of the cache are not valid.
+    bool eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, Logits mode, float* logits,
+              const std::function<bool()>& interrupted);
+
+  private:
+    struct LinearOut {
+        const Weight* w;
+        float* y;  // [n][w->rows]
+    };
+
+    // y_i = W_i · x for every output, x = [n][k] rows (all weights share k). Activations are prepared once
+    // per format and the rows of all outputs are split over the threads in one dispatch.
+    void linear(const float* x, int64_t k, int32_t n, const LinearOut* outs, int n_outs);
+    // Prepares activations of format `fmt` from x [n][k] into act_; returns the prepared row size in bytes.
+    int64_t prepare(ActFormat fmt, const float* x, int64_t k, int32_t n, const uint8_t** rows);
+    void attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
+    // fn(t) for every token, split over the pool when n × width (values touched per token) is worth it.
+    void for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn);
+    // fn(ith, nth) on the pool, or fn(0, 1) on the calling thread when `work` (multiply-adds) is small.
+    void parallel(int64_t work, const std::function<void(int32_t ith, int32_t nth)>& fn);
+
+    const Model& model_;
+    const Hparams& hp_;
+    const KernelTable& kt_;
+    ThreadPool& pool_;
+    int32_t n_batch_, n_ctx_;
+    float theta_scale_;  // powf(freq_base, -2 / n_rot), as ggml computes it
+    float kq_scale_;     // 1 / sqrt(head_dim)
+
+    // Scratch, sized for n_batch tokens (row strides are the width of each tensor).
+    std::vector<float> x_;          // [n_batch][n_embd]          residual stream
+    std::vector<float> cur_;        // [n_batch][max width]       normalized input of the next linear
+    std::vector<float> q_;          // [n_batch][n_embd_q]
+    std::vector<float> k_;          // [n_batch][n_embd_kv]
+    std::vector<float> v_;          // [n_batch][n_embd_kv]
+    std::vector<float> attn_;       // [n_batch][n_embd_q]        attention output (heads concatenated)
+    std::vector<float> gate_;       // [n_batch][n_ff]
+    std::vector<float> up_;         // [n_batch][n_ff]
+    std::vector<float> y_;          // [n_batch][n_embd]          output of attn_output / ffn_down
+    std::vector<float> rope_;       // [n_batch][n_rot]           cos, sin per rotary pair
+    std::vector<uint8_t> act_;      // [n_batch][prepared row]    quantized / converted activations
+    std::vector<float> act_scale_;  // [n_batch]            I2_S activation scales
+    std::vector<int32_t> act_sum_;  // [n_batch]            I2_S activation sums
+    std::vector<float> scores_;     // [n_threads][n_ctx padded to 32]  attention scores / probabilities
+    size_t scores_stride_ = 0;
+    std::vector<uint16_t> q16_;  // [n_threads][head_dim]       query rounded to F16
+    std::vector<float> lanes_;   // [n_threads][64][head_dim]   P·V partial sums, one row per lane
+    std::vector<double> tail_;   // [n_threads][head_dim]       P·V result before the final rounding
+};
+
+}  // namespace trit

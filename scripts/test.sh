@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up first, then every stage. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run typecheck
+npm run test:unit
+npm run test:cpp
+npm run test:native
+npm run test:lsp
+npm run test:webview
+npm run test:e2e
