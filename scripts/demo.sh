@@ -1,19 +1,8 @@
 #!/usr/bin/env bash
-# Trit's main job from a fresh machine, until the editor extension ships: set everything up, then complete a
-# code snippet with the shipped model through the CLI (the same engine and loader the extension uses).
+# Trit's main job from a fresh machine: set everything up, then run the language server that the VS Code
+# extension runs, with the shipped model, and show the inline completions it gives while a file is typed into it
+# (scripts/demo.mjs; pass --file PATH --line N to complete in a file of your own, --model FILE for another model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-
-model=models/trit-code.gguf
-if [ ! -f "$model" ]; then
-  echo "demo: the shipped model $model is not in this checkout yet (training/ makes it); cannot run the demo" >&2
-  exit 1
-fi
-
-snippet='def fibonacci(n):
-    """Return the n-th Fibonacci number."""
-'
-printf '\n--- prompt ---\n%s--- completion by %s ---\n' "$snippet" "$model"
-printf '%s' "$snippet"
-node bin/trit.mjs generate --model "$model" --prompt "$snippet" --n 64
+exec node scripts/demo.mjs "$@"

@@ -72,6 +72,18 @@ const cases: Case[] = [
   { name: 'max lines', at: { linePrefix: '  ', maxLines: 2 }, generated: 'a();\n  b();\n  c();\n  d();', want: 'a();\n  b();' },
   { name: 'a truncated last line is dropped', at: { linePrefix: '  ' }, generated: 'a();\n  b();\n  const c = comp', want: 'a();\n  b();', truncated: true },
   { name: 'a truncated first line is kept', at: { linePrefix: '  const c = ' }, generated: 'compute(a, b', want: 'compute(a, b', truncated: true },
+  { name: 'a truncated line repeating a word is cut after its first copy', at: { linePrefix: '' }, generated: 'class PrimesPrimesPrimesPrimesPrimesPr', want: 'class Primes', truncated: true },
+  {
+    name: 'a truncated line repeating a clause loses the repetition and the dangling operator',
+    at: { linePrefix: '    ' },
+    generated: 'return math.is_prime(n) and math.is_prime(n) and math.is_prime',
+    want: 'return math.is_prime(n)',
+    truncated: true,
+  },
+  { name: 'one line (text after the cursor): a runaway is cut too', at: { linePrefix: '  x = f(', lineSuffix: ')' }, generated: 'a, b, a, b, a, b, a, b, a, b, a', want: 'a, b', truncated: true },
+  { name: 'a finished line that repeats three times ends the block there', at: { linePrefix: '  ' }, generated: 'log(x);\n  y = g(y) + g(y) + g(y) + g(y) + g(y)\n  more();', want: 'log(x);\n  y = g(y)' },
+  { name: 'a rule of one character is not a runaway', at: { linePrefix: '' }, generated: '# ------------------------------', want: '# ------------------------------', truncated: true },
+  { name: 'a line with a short repeated part is kept', at: { linePrefix: '  ' }, generated: 'return [a, a, b]', want: 'return [a, a, b]', truncated: true },
   { name: 'special-token text ends the completion', at: { linePrefix: '  ' }, generated: 'return x;<|endoftext|>garbage', want: 'return x;' },
   { name: 'carriage returns are removed', at: { linePrefix: '  ' }, generated: 'a();\r\n  b();\r\n', want: 'a();\n  b();' },
   { name: 'whitespace only', at: { linePrefix: '  ' }, generated: '   \n\n  ', want: null },
@@ -93,6 +105,8 @@ describe('isComplete (early stop while streaming)', () => {
     { name: 'block closed', at: { linePrefix: '  run() {' }, text: '\n    a();\n  }\n', want: true },
     { name: 'statement under way, its line done', at: { linePrefix: '  const x = ' }, text: '1;\n', want: true },
     { name: 'special token', at: { linePrefix: '  ' }, text: 'a();<|file_sep|>', want: true },
+    { name: 'a line repeating itself three times stops generation', at: { linePrefix: 'class ' }, text: 'PrimesPrimesPrimesPr', want: true },
+    { name: 'twice is not yet enough to stop', at: { linePrefix: 'class ' }, text: 'PrimesPrimes', want: false },
     { name: 'partial last line not judged', at: { linePrefix: '    ', nextLines: ['    return true;'] }, text: 'a();\n    return tr', want: false },
   ];
   for (const r of rows) it(r.name, () => assert.equal(isComplete(r.text, input(r.at)), r.want));

@@ -82,6 +82,45 @@ export function trimLineSuffix(completion: string, lineSuffix: string): string {
   return completion;
 }
 
+/** A trailing operator or separator left dangling by a cut ("x and", "a +", "f(a,"). */
+const DANGLING = /\s*(?:\band|\bor|\bnot|&&|\|\||[-+*/%=<>!&|^~.,:;?])\s*$/;
+
+/**
+ * Where a line runs away by repeating itself to the end ("PrimesPrimesPrim", "f(n) and f(n) and f"): the length
+ * of the line up to the end of the first copy of the repeated unit, or -1. The repeating tail must cover the unit at
+ * least `minCopies` times (partial copies count by their length) and 12 characters; units of 2 to 60 characters.
+ */
+export function runawayCut(line: string, minCopies: number): number {
+  const end = line.length;
+  let best = -1;
+  let bestStart = end;
+  for (let p = 2; p <= 60 && 2 * p <= end; p++) {
+    // The periodic tail: the smallest i with line[j] === line[j - p] for every j in [i + p, end).
+    let j = end - 1;
+    while (j >= p && line[j] === line[j - p]) j--;
+    const i = Math.max(0, j + 1 - p);
+    const run = end - i;
+    if (run < 12 || run < minCopies * p || i >= bestStart) continue;
+    // A rule of one character ("# ------") is not a runaway.
+    if (new Set(line.slice(i, i + p)).size < 2) continue;
+    bestStart = i;
+    best = i + p;
+  }
+  return best;
+}
+
+/** A line cut before its runaway repetition, without what the cut left dangling; the line itself if none. */
+function cutRunaway(line: string, minCopies: number): { line: string; cut: boolean } {
+  const at = runawayCut(line, minCopies);
+  if (at < 0) return { line, cut: false };
+  let kept = line.slice(0, at);
+  for (let prev = ''; prev !== kept; ) {
+    prev = kept;
+    kept = kept.replace(DANGLING, '');
+  }
+  return { line: kept.trimEnd(), cut: true };
+}
+
 function firstNonBlank(lines: readonly string[]): string | undefined {
   return lines.find((l) => !isBlank(l));
 }
@@ -163,11 +202,22 @@ export function postprocess(text: string, input: PostprocessInput, truncated = f
   if (shape === 'line') {
     const nl = body.indexOf('\n');
     if (nl >= 0) body = body.slice(0, nl);
+    // A line that repeats itself three times, or twice when the engine stopped on its limit before the line
+    // ended, has run away: cut it before the repetition.
+    body = cutRunaway(body, nl < 0 && truncated ? 2 : 3).line;
     result = trimLineSuffix(body, input.lineSuffix).trimEnd();
     if (isBlank(input.lineSuffix) && next !== undefined && (input.linePrefix + result).trim() === next.trim()) return null;
   } else {
     const lines = body.split('\n').map((l, i) => (i === 0 ? l : l.trimEnd()));
     if (truncated && lines.length > 1) lines.pop();
+    // A line repeating itself ends the block there, cut before the repetition.
+    for (let i = 0; i < lines.length; i++) {
+      const r = cutRunaway(lines[i] as string, truncated && i === lines.length - 1 ? 2 : 3);
+      if (r.cut) {
+        lines.splice(i, lines.length - i, r.line);
+        break;
+      }
+    }
     const cut = cutBlock(lines, input, lines.length);
     const out = cut.lines;
     out[0] = trimLineSuffix(out[0] ?? '', input.lineSuffix).trimEnd();
@@ -191,6 +241,8 @@ export function isComplete(text: string, input: PostprocessInput): boolean {
   const body = clean(text);
   if (body.length !== text.replace(/\r/g, '').length) return true; // a special token appeared
   const lines = body.split('\n');
+  // A line repeating itself three times over will not recover: stop generating.
+  if (runawayCut(lines[lines.length - 1] ?? '', 3) >= 0) return true;
   if (shapeFor(input) === 'line') return lines.length > 1;
   return cutBlock(lines, input, lines.length - 1).stopped;
 }
