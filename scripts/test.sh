@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run typecheck
+npm run lint
 npm run test:unit
 npm run test:cpp
 npm run test:native

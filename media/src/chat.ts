@@ -2,7 +2,6 @@
 // validated before use. The transcript lives in the host (workspace state); the webview keeps only its draft and
 // scroll position (getState/setState), so it can be torn down when hidden and rebuilt when shown again.
 
-import type { WindowLike } from 'dompurify';
 import type { WebviewToHost } from '../../protocol/src/chat';
 import { checkHostToWebview } from '../../protocol/src/chat-validate';
 import { createRenderer } from './markdown';
@@ -23,7 +22,7 @@ const vscode = acquireVsCodeApi<SavedState>();
 const post = (m: WebviewToHost): void => vscode.postMessage(m);
 const root = document.getElementById('app') ?? document.body;
 
-const view = new ChatView(root, createRenderer(window as unknown as WindowLike & { document: Document }), {
+const view = new ChatView(root, createRenderer(window), {
   send: (text) => post({ type: 'send', text }),
   stop: () => post({ type: 'stop' }),
   copy: (code) => post({ type: 'copy', code }),

@@ -47,7 +47,7 @@ export function createRenderer(win: WindowLike & { document: Document }): Render
   const purify = createPurifier(win);
   // DOMPurify returns null when the input parses to a document without a body (e.g. a <frameset>): nothing to show.
   const sanitize = (html: string): DocumentFragment =>
-    (purify.sanitize(html, PURIFY_CONFIG) as DocumentFragment | null) ?? win.document.createDocumentFragment();
+    (purify.sanitize(html, PURIFY_CONFIG)) ?? win.document.createDocumentFragment();
   return { render: (markdown) => sanitize(md.render(markdown)), sanitize };
 }
 

@@ -326,7 +326,7 @@ export class Engine {
       text: task.text,
       tokens: task.tokens,
       stopReason: cancelled ? 'cancelled' : (stopReason ?? 'cancelled'),
-      ...(cancelled ? { cancelledBy: cancelledBy as 'signal' | 'superseded' | 'disposed' } : {}),
+      ...(cancelled ? { cancelledBy: cancelledBy } : {}),
       promptTokens: first?.promptTokens ?? 0,
       reusedTokens: first?.reusedTokens ?? 0,
       evaluatedTokens: first?.evaluatedTokens ?? 0,

@@ -53,7 +53,7 @@ const KINDS: Record<string, ErrorKind> = {
 
 /** One message and one fix for a load failure. */
 export function describeLoadError(e: unknown, source: ModelSource): ServerError {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e).code) : '';
   const why = e instanceof Error ? e.message : String(e);
   const name = basename(source.path);
   const pick = source.shipped ? ['selectModel', 'showLogs'] as const : ['selectModel', 'useShippedModel', 'showLogs'] as const;

@@ -119,7 +119,7 @@ export function checkTokens(value: unknown, name: string, nVocab: number, minLen
     throw argumentError(`${name} must be an Int32Array or an array of token ids, got ${describe(value)}`);
   }
   for (let i = 0; i < tokens.length; i++) {
-    const id = tokens[i]!;
+    const id = tokens[i];
     if (id < 0 || id >= nVocab) {
       throw argumentError(`${name}[${i}] = ${id} is not a token id of this model (0 ≤ id < ${nVocab})`);
     }

@@ -36,6 +36,9 @@ export interface GenerateJob {
   wanted: number;
 }
 
+/** A run whose text did not start with the healed prompt's tail: retried without healing. */
+const MISMATCH = Symbol('mismatch');
+
 const SAMPLED = { temperature: 0.7, topK: 40, topP: 0.95 };
 
 /** Below this many tokens a stable part is cheap enough to evaluate inside the completion job itself. */
@@ -85,12 +88,12 @@ export class Generator {
       if (signal.aborted) return undefined;
       if (left < 20 && attempt > 0) break;
       let c = await this.runOnce(job, healed, Math.max(20, left), attempt, signal, totals, onProgress);
-      if (c === 'mismatch') {
+      if (c === MISMATCH) {
         // The model did not regenerate the partly typed word: try again with the word as typed.
         c = await this.runOnce(job, buildFor(job, false), Math.max(20, deadline - performance.now()), attempt, signal, totals, onProgress);
       }
       if (c === undefined) return undefined;
-      candidates.push(c === 'mismatch' ? null : c);
+      candidates.push(c === MISMATCH ? null : c);
     }
     return distinct(candidates).slice(0, job.wanted);
   }
@@ -121,7 +124,7 @@ export class Generator {
     );
   }
 
-  private async runOnce(job: GenerateJob, prompt: Prompt, budgetMs: number, attempt: number, signal: AbortSignal, totals: RunTotals, onProgress?: (text: string) => void): Promise<string | null | 'mismatch' | undefined> {
+  private async runOnce(job: GenerateJob, prompt: Prompt, budgetMs: number, attempt: number, signal: AbortSignal, totals: RunTotals, onProgress?: (text: string) => void): Promise<string | null | typeof MISMATCH | undefined> {
     const { pp } = job;
     const done = new AbortController();
     let text = '';
@@ -154,7 +157,7 @@ export class Generator {
     totals.stopReason = result.stopReason;
     if (signal.aborted || (result.stopReason === 'cancelled' && !done.signal.aborted)) return undefined;
     const out = result.text;
-    if (!out.startsWith(prompt.healed)) return 'mismatch';
+    if (!out.startsWith(prompt.healed)) return MISMATCH;
     const truncated = result.stopReason === 'length' || result.stopReason === 'time';
     return postprocess(out.slice(prompt.healed.length), pp, truncated && !done.signal.aborted);
   }

@@ -41,7 +41,7 @@ class TokenCounter {
   };
 }
 
-function toSignal(token: CancellationToken): { signal: AbortSignal; dispose(): void } {
+function toSignal(token: CancellationToken): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   if (token.isCancellationRequested) ac.abort();
   const sub = token.onCancellationRequested(() => ac.abort());

@@ -70,7 +70,7 @@ export function trimLineSuffix(completion: string, lineSuffix: string): string {
   if (ls === '') return completion;
   let depth = 0;
   for (let i = 0; i < completion.length; i++) {
-    const ch = completion[i] as string;
+    const ch = completion[i];
     if (depth === 0 && !isBlank(ch)) {
       const rest = completion.slice(i).trimEnd();
       const n = Math.min(rest.length, ls.length);
@@ -149,7 +149,7 @@ function cutBlock(lines: readonly string[], input: PostprocessInput, complete: n
   let depth = openBrackets(current);
   let blanks = 0;
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
+    const line = lines[i];
     if (out.length >= input.maxLines) return { lines: out, stopped: true };
     if (i >= complete) {
       out.push(line);
@@ -212,7 +212,7 @@ export function postprocess(text: string, input: PostprocessInput, truncated = f
     if (truncated && lines.length > 1) lines.pop();
     // A line repeating itself ends the block there, cut before the repetition.
     for (let i = 0; i < lines.length; i++) {
-      const r = cutRunaway(lines[i] as string, truncated && i === lines.length - 1 ? 2 : 3);
+      const r = cutRunaway(lines[i], truncated && i === lines.length - 1 ? 2 : 3);
       if (r.cut) {
         lines.splice(i, lines.length - i, r.line);
         break;
@@ -224,7 +224,7 @@ export function postprocess(text: string, input: PostprocessInput, truncated = f
     if (next !== undefined && !isBlank(input.linePrefix + (out[0] ?? '')) && (input.linePrefix + out[0]).trim() === next.trim()) {
       return null;
     }
-    while (out.length > 1 && isBlank(out[out.length - 1] as string)) out.pop();
+    while (out.length > 1 && isBlank(out[out.length - 1])) out.pop();
     result = out.join('\n');
   }
   if (isBlank(result)) return null;
