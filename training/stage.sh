@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stages what one GPU-machine call needs into a carry folder: the training code, the tokenizer and the given shards.
-#   training/stage.sh DEST [SHARD...]      e.g. training/stage.sh ../main/.devcarry heldout train-00 train-01
+# Stages what a training host needs into one folder: the training code, the tokenizer and the given shards.
+#   training/stage.sh DEST [SHARD...]      e.g. training/stage.sh .stage heldout train-00 train-01
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dest=$1
