@@ -107,7 +107,9 @@ export class StatusBar implements vscode.Disposable {
         return;
     }
     const icon = !this.enabled ? '$(circle-slash)' : this.showGenerating ? '$(loading~spin)' : '$(sparkle)';
-    const latency = this.last && this.enabled ? ` ${Math.round(this.last.latencyMs)} ms` : '';
+    // A suggestion served from the cache took no engine time: say where it came from rather than "0 ms".
+    const last = this.enabled ? this.last : undefined;
+    const latency = !last ? '' : last.source === 'cache' || last.source === 'typed-through' ? ' cached' : ` ${Math.round(last.latencyMs)} ms`;
     this.item.text = `${icon} ${name}${latency}`;
     this.item.tooltip = this.tooltip();
   }
