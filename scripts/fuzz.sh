@@ -56,6 +56,18 @@ run_libfuzzer() {  # target max_len
       status=1
     fi
   fi
+  if [ "$target" = gguf ]; then
+    # The malformed-model corpus (tools/malformed-gguf.mjs) under the sanitizers, as regression inputs too.
+    node tools/malformed-gguf.mjs "$work/malformed" >/dev/null
+    local n
+    n=$(find "$work/malformed" -name '*.gguf' | wc -l)
+    replayed=$((replayed + n))
+    if ! find "$work/malformed" -name '*.gguf' -print0 | xargs -0 "$bin" -runs=1 >"$log.malformed" 2>&1; then
+      echo "fuzz: a malformed-model file fails under the sanitizers:" >&2
+      tail -30 "$log.malformed" >&2
+      status=1
+    fi
+  fi
   local rc=0
   "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$work/seeds-$target" >"$log" 2>&1 || rc=$?

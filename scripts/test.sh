@@ -6,6 +6,8 @@ bash scripts/setup.sh
 npm run typecheck
 npm run test:unit
 npm run test:cpp
+# A short fuzzing pass (libFuzzer + the chat-template fuzzer) after replaying the regression inputs.
+TRIT_FUZZ_SECONDS="${TRIT_FUZZ_SECONDS:-20}" npm run fuzz
 npm run test:native
 npm run test:lsp
 npm run test:webview
