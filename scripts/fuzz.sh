@@ -30,7 +30,7 @@ fi
 needs_native=0
 for t in $targets; do [ "$t" = jinja ] || needs_native=1; done
 if [ $needs_native = 1 ]; then
-  echo "fuzz: building the libFuzzer targets (native/build/fuzz)"
+  echo "fuzz: building the libFuzzer targets (native/build-fuzz)"
   make -f native/fuzz/Makefile -j"${TRIT_JOBS:-2}" >/dev/null
 fi
 
@@ -43,7 +43,7 @@ status=0
 summary=()
 run_libfuzzer() {  # target max_len
   local target=$1 max_len=$2
-  local bin="native/build/fuzz/fuzz-$target" regressions="test/fuzz/regressions/$target" findings="test/fuzz/findings/$target"
+  local bin="native/build-fuzz/fuzz-$target" regressions="test/fuzz/regressions/$target" findings="test/fuzz/findings/$target"
   local corpus="$work/corpus-$target" log="$work/$target.log"
   mkdir -p "$corpus" "$findings"
   node test/fuzz/seeds.mjs "$target" "$work/seeds-$target" >/dev/null

@@ -50,10 +50,10 @@ function clone(m) {
 
 /**
  * Writes a model; returns the bytes and the layout (offsets of each metadata entry and tensor info).
- * @param {Model} m
+ * @param {Model} m @param {number} [alignment]
  */
-export function writeModel(m) {
-  const w = new GGUFWriter();
+export function writeModel(m, alignment = 32) {
+  const w = new GGUFWriter({ alignment });
   for (const [key, { type, value, elemType }] of m.kv) w.set(key, type, value, elemType);
   for (const t of m.tensors) w.tensor(t.name, t.dims, t.type, t.data);
   return { bytes: w.toBuffer(), layout: w.layout(), keys: [...m.kv.keys()] };
@@ -226,6 +226,19 @@ export function malformedCorpus(options = {}) {
   logical('merges-as-ints', (m) => void m.kv.set('tokenizer.ggml.merges', { type: ValueType.ARRAY, elemType: ValueType.INT32, value: [1, 2, 3] }), 'format', /merges' has type array of i32, expected array of string/, 'merges as numbers');
   for (const a of [0, 3, 2 ** 31]) {
     logical(`alignment-${a}`, (m) => void m.kv.set('general.alignment', { type: U32, value: a }), 'format', /general\.alignment = \d+ is not a power of two/, `general.alignment ${a}`);
+  }
+
+  {
+    // A legal general.alignment of 1 that leaves the F32 and F16 tensors at odd addresses.
+    const m = clone(i2s);
+    for (let pad = 0; pad < 4; pad++) {
+      m.kv.set('general.name', { type: STR, value: `misaligned${'x'.repeat(pad)}` });
+      const w = writeModel(m, 1);
+      if (w.layout.dataOffset % 4 === 1) {
+        add('alignment-1-odd-data', w.bytes, 'format', /is not aligned to \d bytes in the file \(general\.alignment = 1\)/, 'tensor data at odd addresses (general.alignment 1)');
+        break;
+      }
+    }
   }
 
   // ---- tensor table: bit flips and absurd values in random tensor infos

@@ -4,6 +4,7 @@
 // a crash, a sanitizer report, a leak or an allocation beyond libFuzzer's limits is a finding. When the file
 // parses, every metadata value is read back through the typed getters (which rely on parse() having checked
 // every offset) and the model loader runs on it; a model that loads gets its tokenizer and embedding exercised.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -69,9 +70,27 @@ void exercise_model(const trit::Model& m) {
         if (id < 0 || id >= v.n_tokens()) finding("token id out of range", "");
     }
     (void)v.detokenize(ids.data(), ids.size(), true);
+    // A model that loads has finite weights where the forward pass reads floats directly.
     std::vector<float> row(static_cast<size_t>(m.hparams().n_embd));
-    m.embedding_row(0, row.data());
-    m.embedding_row(m.hparams().n_vocab - 1, row.data());
+    for (const int32_t r : {0, m.hparams().n_vocab - 1}) {
+        m.embedding_row(r, row.data());
+        for (const float x : row) {
+            if (!std::isfinite(x)) finding("a loaded model has a non-finite embedding value", std::to_string(r).c_str());
+        }
+    }
+    auto finite_norm = [&](const float* p, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) {
+            if (!std::isfinite(p[i])) finding("a loaded model has a non-finite norm weight", "");
+        }
+    };
+    const trit::Hparams& hp = m.hparams();
+    finite_norm(m.output_norm(), hp.n_embd);
+    for (const trit::LayerWeights& L : m.layers()) {
+        finite_norm(L.attn_norm, hp.n_embd);
+        finite_norm(L.attn_sub_norm, hp.n_embd_q());
+        finite_norm(L.ffn_norm, hp.n_embd);
+        finite_norm(L.ffn_sub_norm, hp.n_ff);
+    }
 }
 
 }  // namespace

@@ -55,6 +55,17 @@ std::string shape_text(const GgufTensor& t) {
     return s + "]";
 }
 
+// Rejects float data the engine cannot read in place: F32 / F16 / BF16 tensors at an address that is not a multiple
+// of their element size (possible with a general.alignment of 1 or 2; the kernels read such rows as float arrays).
+void check_aligned(const GgufTensor& t, uint64_t file_alignment) {
+    const uintptr_t need = t.type == TensorType::F32 ? 4 : (t.type == TensorType::F16 || t.type == TensorType::BF16) ? 2 : 1;
+    if (reinterpret_cast<uintptr_t>(t.data) % need != 0) {
+        fail_format("tensor '" + t.name + "' (" + tensor_type_name(static_cast<uint32_t>(t.type)) +
+                    ") is not aligned to " + std::to_string(need) + " bytes in the file (general.alignment = " +
+                    std::to_string(file_alignment) + ")");
+    }
+}
+
 // Rejects NaN and infinity in a float tensor, or in the per-block scales of a quantized one (a corrupt file would
 // otherwise load and produce NaN logits). Checks the exponent bits only: about a millisecond per 10 MB.
 void check_finite(const GgufTensor& t) {
@@ -329,6 +340,8 @@ void Model::load_tensors(const KernelTable& kernels) {
         }
         return w;
     };
+
+    for (const GgufTensor& t : f.tensors()) check_aligned(t, f.alignment());
 
     const GgufTensor& embd = require("token_embd.weight");
     check_shape(embd, hp.n_embd, hp.n_vocab);
