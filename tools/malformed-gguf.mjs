@@ -309,7 +309,6 @@ export function malformedCorpus(options = {}) {
   }
 
   // ---- tensors, changed logically: missing, extra, renamed, reshaped
-  const names = i2s.tensors.map((t) => t.name);
   for (const name of ['token_embd.weight', 'output_norm.weight', 'blk.0.attn_q.weight', 'blk.1.ffn_down.weight', 'blk.1.attn_sub_norm.weight']) {
     logical(`missing-${name}`, (m) => void (m.tensors = m.tensors.filter((t) => t.name !== name)), 'format', new RegExp(`tensor '${name.replace(/\./g, '\\.')}' is missing`), `no tensor ${name}`);
   }
@@ -349,7 +348,6 @@ export function malformedCorpus(options = {}) {
 
   // ---- NaN and infinity in weights
   const f32At = (/** @type {Buffer} */ d, /** @type {number} */ v) => { d.writeFloatLE(v, 4 * below(d.length / 4)); };
-  const nonFinite = /non-finite value \(NaN or infinity\)/;
   for (const [name, v] of [['output_norm.weight', NaN], ['blk.0.attn_norm.weight', Infinity], ['blk.1.ffn_sub_norm.weight', -Infinity], ['blk.0.attn_sub_norm.weight', NaN]]) {
     logical(`norm-${v}-${name}`, (m) => f32At(/** @type {Model['tensors'][number]} */ (m.tensors.find((t) => t.name === name)).data, /** @type {number} */ (v)), 'format', new RegExp(`tensor '${String(name).replace(/\./g, '\\.')}' \\(F32\\) has a non-finite value`), `${v} in ${name}`);
   }
