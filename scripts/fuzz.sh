@@ -7,12 +7,15 @@
 #
 #   npm run fuzz                                   60 s per target
 #   TRIT_FUZZ_SECONDS=20 bash scripts/fuzz.sh      the short pass CI runs
-#   TRIT_FUZZ_TARGETS="gguf jinja" ...             a subset (gguf, vocab, jinja)
+#   TRIT_FUZZ_TARGETS="gguf jinja" ...             a subset (gguf, vocab, vocab-llama3, jinja)
+#
+# vocab fuzzes the tokenizer of the shipped model; vocab-llama3 the LLaMA-3 vocabulary of BitNet b1.58 2B4T (128 256
+# tokens, the llama-bpe pre-tokenizer), in a tiny synthetic model generated for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${TRIT_FUZZ_SECONDS:-60}"
-targets="${TRIT_FUZZ_TARGETS:-gguf vocab jinja}"
+targets="${TRIT_FUZZ_TARGETS:-gguf vocab vocab-llama3 jinja}"
 
 # clang with libFuzzer and the sanitizer runtimes (Debian: clang + libclang-rt-*-dev). Idempotent.
 if ! command -v clang++ >/dev/null 2>&1 || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
@@ -47,12 +50,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 status=0
 summary=()
-run_libfuzzer() {  # target max_len
-  local target=$1 max_len=$2
-  local bin="native/build-fuzz/fuzz-$target" regressions="test/fuzz/regressions/$target" findings="test/fuzz/findings/$target"
+run_libfuzzer() {  # name binary max_len (the binary's seeds and regressions are shared by its names)
+  local target=$1 kind=$2 max_len=$3
+  local bin="native/build-fuzz/fuzz-$kind" regressions="test/fuzz/regressions/$kind" findings="test/fuzz/findings/$target"
   local corpus="$work/corpus-$target" log="$work/$target.log"
   mkdir -p "$corpus" "$findings"
-  node test/fuzz/seeds.mjs "$target" "$work/seeds-$target" >/dev/null
+  node test/fuzz/seeds.mjs "$kind" "$work/seeds-$target" >/dev/null
   local replayed=0
   if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
     replayed=$(find "$regressions" -type f | wc -l)
@@ -89,13 +92,17 @@ run_libfuzzer() {  # target max_len
   else
     found=0
   fi
-  summary+=("$(printf '%-8s %10s %8s %9s %9s' "$target" "${execs:-0}" "$corpus_n" "$replayed" "$found")")
+  summary+=("$(printf '%-12s %10s %8s %9s %9s' "$target" "${execs:-0}" "$corpus_n" "$replayed" "$found")")
 }
 
 for t in $targets; do
   case $t in
-    gguf) run_libfuzzer gguf 262144 ;;
-    vocab) run_libfuzzer vocab 4096 ;;
+    gguf) run_libfuzzer gguf gguf 262144 ;;
+    vocab) TRIT_FUZZ_VOCAB_MODEL=models/trit-code.gguf run_libfuzzer vocab vocab 4096 ;;
+    vocab-llama3)
+      node test/fuzz/seeds.mjs llama3-model "$work/llama3-vocab.gguf" >/dev/null
+      TRIT_FUZZ_VOCAB_MODEL="$work/llama3-vocab.gguf" run_libfuzzer vocab-llama3 vocab 4096
+      ;;
     jinja)
       out="$work/jinja.json"
       if ! node --import tsx test/fuzz/jinja-fuzz.ts --seconds "$seconds" >"$out" 2>"$work/jinja.err"; then
@@ -104,7 +111,7 @@ for t in $targets; do
       fi
       line=$(tail -1 "$out")
       num() { echo "$line" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-      summary+=("$(printf '%-8s %10s %8s %9s %9s' jinja "$(num execs)" "-" "$(num replayed)" "$(num findings)")")
+      summary+=("$(printf '%-12s %10s %8s %9s %9s' jinja "$(num execs)" "-" "$(num replayed)" "$(num findings)")")
       echo "fuzz: jinja: $line"
       ;;
     *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
@@ -113,6 +120,6 @@ done
 
 echo
 echo "fuzzing, ${seconds} s per target"
-printf '%-8s %10s %8s %9s %9s\n' target execs corpus replayed findings
+printf '%-12s %10s %8s %9s %9s\n' target execs corpus replayed findings
 for s in "${summary[@]}"; do echo "$s"; done
 exit $status

@@ -4,11 +4,13 @@
 //   node test/fuzz/seeds.mjs gguf DIR     tiny valid BitNet models (F32, I2_S, TQ2_0 weights; F32/F16/Q8_0
 //                                          embeddings) and the metadata sections of the real fixture models
 //   node test/fuzz/seeds.mjs vocab DIR    texts for the tokenizer target (first byte = mode, see fuzz-vocab.cpp)
+//   node test/fuzz/seeds.mjs llama3-model FILE   a tiny model with the LLaMA-3 vocabulary (BitNet b1.58 2B4T's)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { encodeTensor, GGUFWriter, readGGUF, TensorType, ValueType } from '../../tools/gguf.mjs';
+import { DEFAULT_LLAMA3_TOKENIZER, synthBitnet } from '../../tools/synth-bitnet.mjs';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -131,9 +133,15 @@ function vocabSeeds(dir) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [kind, dir] = process.argv.slice(2);
-  if ((kind !== 'gguf' && kind !== 'vocab') || !dir) {
-    process.stderr.write('usage: node test/fuzz/seeds.mjs gguf|vocab DIR\n');
+  if ((kind !== 'gguf' && kind !== 'vocab' && kind !== 'llama3-model') || !dir) {
+    process.stderr.write('usage: node test/fuzz/seeds.mjs gguf|vocab DIR | llama3-model FILE\n');
     process.exit(2);
+  }
+  if (kind === 'llama3-model') {
+    const shape = { n_vocab: 128256, n_embd: 128, n_layer: 1, n_head: 2, n_head_kv: 1, n_ff: 128, n_ctx: 64 };
+    synthBitnet({ shape, seed: 1, tokenizerJson: DEFAULT_LLAMA3_TOKENIZER }).writeFile(dir);
+    process.stdout.write(`${dir}: a tiny model with the LLaMA-3 vocabulary\n`);
+    process.exit(0);
   }
   mkdirSync(dir, { recursive: true });
   const n = kind === 'gguf' ? ggufSeeds(dir) : vocabSeeds(dir);
