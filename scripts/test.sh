@@ -7,6 +7,8 @@ npm run typecheck
 npm run lint
 npm run test:unit
 npm run test:cpp
+# A short fuzzing pass (libFuzzer + the chat-template fuzzer) after replaying the regression inputs.
+TRIT_FUZZ_SECONDS="${TRIT_FUZZ_SECONDS:-20}" npm run fuzz
 npm run test:native
 npm run test:lsp
 npm run test:webview

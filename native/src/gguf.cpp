@@ -378,7 +378,9 @@ void GgufFile::parse(const std::string& label) {
     }
 
     // Key-value metadata: record type and offset of every value, walking (and so bounds-checking) every byte.
-    kvs_.reserve(static_cast<size_t>(n_kv));
+    // Reserved up to a bound: the counts are only known to fit the file size, and each entry costs more memory
+    // than its minimum size in the file.
+    kvs_.reserve(static_cast<size_t>(std::min<uint64_t>(n_kv, 4096)));
     for (uint64_t i = 0; i < n_kv; ++i) {
         GgufKv kv;
         kv.key = r.string("metadata key", kMaxKeyBytes);
@@ -435,7 +437,7 @@ void GgufFile::parse(const std::string& label) {
     }
 
     // Tensor infos.
-    tensors_.reserve(static_cast<size_t>(n_tensors));
+    tensors_.reserve(static_cast<size_t>(std::min<uint64_t>(n_tensors, 4096)));
     for (uint64_t i = 0; i < n_tensors; ++i) {
         GgufTensor t;
         t.name = r.string("tensor name", kMaxTensorNameBytes);

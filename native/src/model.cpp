@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -52,6 +53,93 @@ std::string shape_text(const GgufTensor& t) {
     std::string s = "[";
     for (uint32_t d = 0; d < t.n_dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
     return s + "]";
+}
+
+// Rejects float data the engine cannot read in place: F32 / F16 / BF16 tensors at an address that is not a multiple
+// of their element size (possible with a general.alignment of 1 or 2; the kernels read such rows as float arrays).
+void check_aligned(const GgufTensor& t, uint64_t file_alignment) {
+    const uintptr_t need = t.type == TensorType::F32 ? 4 : (t.type == TensorType::F16 || t.type == TensorType::BF16) ? 2 : 1;
+    if (reinterpret_cast<uintptr_t>(t.data) % need != 0) {
+        fail_format("tensor '" + t.name + "' (" + tensor_type_name(static_cast<uint32_t>(t.type)) +
+                    ") is not aligned to " + std::to_string(need) + " bytes in the file (general.alignment = " +
+                    std::to_string(file_alignment) + ")");
+    }
+}
+
+// Rejects NaN and infinity in a float tensor, or in the per-block scales of a quantized one (a corrupt file would
+// otherwise load and produce NaN logits). Checks the exponent bits only: about a millisecond per 10 MB.
+void check_finite(const GgufTensor& t) {
+    int64_t stride = 0, at = 0, count = 0;  // one value every `stride` bytes, starting at byte `at`
+    int kind = 0;                           // 0: F32, 1: F16, 2: BF16
+    switch (t.type) {
+        case TensorType::F32:
+            stride = 4, count = t.n_elements();
+            break;
+        case TensorType::F16:
+            stride = 2, count = t.n_elements(), kind = 1;
+            break;
+        case TensorType::BF16:
+            stride = 2, count = t.n_elements(), kind = 2;
+            break;
+        case TensorType::Q8_0:
+            stride = BLOCK_Q8_0_BYTES, count = t.n_elements() / QK8_0, kind = 1;
+            break;
+        case TensorType::Q6_K:
+            stride = BLOCK_Q6_K_BYTES, at = 208, count = t.n_elements() / QK_K, kind = 1;
+            break;
+        case TensorType::TQ2_0:
+            stride = BLOCK_TQ2_0_BYTES, at = 64, count = t.n_elements() / QK_K, kind = 1;
+            break;
+        case TensorType::TQ1_0:
+            stride = BLOCK_TQ1_0_BYTES, at = 52, count = t.n_elements() / QK_K, kind = 1;
+            break;
+        case TensorType::I2_S:
+            return;  // one scale, checked where it is read
+    }
+    const uint8_t* p = t.data + at;
+    int64_t bad = -1;
+    if (kind == 0) {
+        for (int64_t i = 0; i < count && bad < 0; i += 4096) {
+            const int64_t end = std::min(count, i + 4096);
+            uint32_t any = 0;
+            for (int64_t j = i; j < end; ++j) {
+                uint32_t bits;
+                std::memcpy(&bits, p + j * 4, 4);
+                any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+            }
+            if (any) {
+                for (int64_t j = i; j < end && bad < 0; ++j) {
+                    uint32_t bits;
+                    std::memcpy(&bits, p + j * 4, 4);
+                    if ((bits & 0x7f800000u) == 0x7f800000u) bad = j;
+                }
+            }
+        }
+    } else {
+        const uint16_t mask = kind == 1 ? 0x7c00 : 0x7f80;
+        for (int64_t i = 0; i < count && bad < 0; i += 4096) {
+            const int64_t end = std::min(count, i + 4096);
+            uint32_t any = 0;
+            for (int64_t j = i; j < end; ++j) {
+                uint16_t bits;
+                std::memcpy(&bits, p + j * stride, 2);
+                any |= static_cast<uint32_t>((bits & mask) == mask);
+            }
+            if (any) {
+                for (int64_t j = i; j < end && bad < 0; ++j) {
+                    uint16_t bits;
+                    std::memcpy(&bits, p + j * stride, 2);
+                    if ((bits & mask) == mask) bad = j;
+                }
+            }
+        }
+    }
+    if (bad >= 0) {
+        const bool scale = t.type != TensorType::F32 && t.type != TensorType::F16 && t.type != TensorType::BF16;
+        fail_format("tensor '" + t.name + "' (" + tensor_type_name(static_cast<uint32_t>(t.type)) + ") has a " +
+                    "non-finite value (NaN or infinity) " + (scale ? "in the scale of block " : "at element ") +
+                    std::to_string(bad) + "; the file is corrupt");
+    }
 }
 
 }  // namespace
@@ -248,9 +336,12 @@ void Model::load_tensors(const KernelTable& kernels) {
             check_shape(*s, 1, 1);
             if (s->type != TensorType::F32) fail_format("tensor '" + s->name + "' must be F32");
             std::memcpy(&w.out_scale, s->data, sizeof(float));
+            if (!std::isfinite(w.out_scale)) fail_format("tensor '" + s->name + "' has a non-finite value");
         }
         return w;
     };
+
+    for (const GgufTensor& t : f.tensors()) check_aligned(t, f.alignment());
 
     const GgufTensor& embd = require("token_embd.weight");
     check_shape(embd, hp.n_embd, hp.n_vocab);
@@ -298,6 +389,8 @@ void Model::load_tensors(const KernelTable& kernels) {
                         "extra tensors are not supported)");
         }
     }
+
+    for (const GgufTensor& t : f.tensors()) check_finite(t);
 
     // Summaries: parameter count, the linear weights' type, bytes streamed per decoded token.
     for (const GgufTensor& t : f.tensors()) n_params_ += t.n_elements();

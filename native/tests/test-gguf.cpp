@@ -392,6 +392,34 @@ TEST(model_validation) {
         ErrorCode::format, "token_embd.weight");
     expect_model_error([](Writer& w) { w.find("bitnet-b1.58.block_count")->type = 6; }, ErrorCode::format,
                        "block_count' has type f32");
+    // Non-finite weights: in an F32 norm, in the F16 embedding (infinity = 0x7c00, NaN = 0x7e00).
+    expect_model_error(
+        [](Writer& w) {
+            const float inf = INFINITY;
+            std::memcpy(&w.tensor("blk.1.ffn_norm.weight")->data[4 * 17], &inf, 4);
+        },
+        ErrorCode::format, "tensor 'blk.1.ffn_norm.weight' (F32) has a non-finite value (NaN or infinity) at element 17");
+    for (const uint16_t h : {uint16_t(0x7c00), uint16_t(0x7e00), uint16_t(0xfc00)}) {
+        expect_model_error(
+            [h](Writer& w) { std::memcpy(&w.tensor("token_embd.weight")->data[2 * 1000], &h, 2); },
+            ErrorCode::format, "tensor 'token_embd.weight' (F16) has a non-finite value (NaN or infinity) at element 1000");
+    }
+    // A legal general.alignment of 1 that puts the float tensors at odd addresses.
+    {
+        bool tested = false;
+        for (int pad = 0; pad < 4 && !tested; ++pad) {
+            Writer w = fixture_copy();
+            w.alignment = 1;
+            w.u32("general.alignment", 1);
+            w.str("general.comment", std::string(static_cast<size_t>(pad), 'x'));
+            testgguf::Layout layout;
+            const std::vector<uint8_t> bytes = w.build(&layout);
+            if (layout.data_start % 4 != 1) continue;
+            expect_error(bytes, ErrorCode::format, "is not aligned to", true);
+            tested = true;
+        }
+        CHECK(tested);
+    }
 }
 
 TEST(random_corruption) {
