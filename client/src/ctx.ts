@@ -40,6 +40,7 @@ export class Ctx implements vscode.Disposable {
   private clientDisposables: vscode.Disposable[] = [];
   private lastError: string | undefined;
   private trustExplained = false;
+  private offline: vscode.OutputChannel | undefined;
   private readonly serverStatus = new vscode.EventEmitter<StatusParams>();
   /** Fires with every status the server reports (the chat view listens too). */
   readonly onDidChangeServerStatus = this.serverStatus.event;
@@ -61,6 +62,15 @@ export class Ctx implements vscode.Disposable {
     );
     // The chat view (client/src/chat-view.ts) registers its WebviewViewProvider with pushExt and sends trit/chat
     // requests through `languageClient`; it follows `onDidChangeServerStatus` for the model's state.
+  }
+
+  /** The output channel of "Trit: Verify Offline Mode", made on first use. */
+  offlineChannel(): vscode.OutputChannel {
+    if (!this.offline) {
+      this.offline = vscode.window.createOutputChannel('Trit: Offline Check');
+      this.pushExt(this.offline);
+    }
+    return this.offline;
   }
 
   /** Disposed when the extension deactivates. */

@@ -3,7 +3,7 @@
 import { request } from './lsp';
 
 /** What kind of socket an open descriptor is ("unix" for IPC, "tcp"/"udp" and their v6 forms are network). */
-export type SocketKind = 'unix' | 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'raw' | 'raw6' | 'netlink' | 'unknown';
+export type SocketKind = 'unix' | 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'raw' | 'raw6' | 'netlink' | 'stdio' | 'unknown';
 
 export const INET_SOCKET_KINDS: readonly SocketKind[] = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'];
 
@@ -11,6 +11,11 @@ export interface OpenSocket {
   fd: number;
   inode: number;
   kind: SocketKind;
+  /**
+   * "stdio": standard input, output or error is a socket made outside this process's network namespace (a Node
+   * parent's socketpair when the server runs in its own namespace), so this namespace's tables cannot list it; a
+   * socket the server itself opens is always listed.
+   */
   /** For inet sockets: local and remote address as the kernel lists them; for unix sockets: the path, if any. */
   detail?: string;
 }

@@ -68,6 +68,7 @@ export function classifySockets(fds: readonly { fd: number; link: string }[], ta
         break;
       }
     }
+    if (found.kind === 'unknown' && fd <= 2) found = { fd, inode, kind: 'stdio' };
     out.push(found);
   }
   return out;
