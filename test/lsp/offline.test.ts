@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProgressType } from 'vscode-languageserver-protocol/node';
 import type { ChatResult } from '../../protocol/src/chat';
 import type { OfflineReport } from '../../protocol/src/index';
+import { offlineReport } from '../../server/src/diagnostics/offline';
 import { ROOT, Server } from './harness';
 
 const MODEL = join(ROOT, 'test', 'fixtures', 'chat', 'scripted-chat.gguf');
@@ -98,7 +100,9 @@ async function workload(server: Server): Promise<Sample[]> {
     }
     const parts: string[] = [];
     const token = 'offline-chat';
-    const sub = server.conn.onProgress(new ProgressType<{ text: string }>(), token, (p) => parts.push(p.text));
+    const sub = server.conn.onProgress(new ProgressType<{ text: string }>(), token, (p) => {
+      parts.push(p.text);
+    });
     const result = await server.conn.sendRequest<ChatResult>('trit/chat', {
       turns: [{ role: 'user', content: 'What does area do?', contexts: [] }], partialResultToken: token,
     });
@@ -164,8 +168,6 @@ describe('no network', { skip: !linux && 'needs Linux /proc' }, () => {
   describe('the report sees a network socket when there is one', () => {
     it('classifies an inet socket of the process as network (a control for the check above)', async () => {
       // The report's parser, given this test process's own descriptors while it holds a listening TCP socket.
-      const { createServer } = await import('node:net');
-      const { offlineReport } = await import('../../server/src/diagnostics/offline');
       const tcp = createServer();
       await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
       try {
