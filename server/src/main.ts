@@ -174,6 +174,7 @@ connection.onRequest(ServerInfoRequest.method, (): ServerInfo => {
     model: modelSummary(),
     error: status.error,
     settings: currentSettings(),
+    memory: (({ rss, heapUsed, heapTotal, external, arrayBuffers }) => ({ rss, heapUsed, heapTotal, external, arrayBuffers }))(process.memoryUsage()),
     engine: stats && {
       kvBytes: stats.kvBytes, kvBudgetBytes: stats.kvBudgetBytes,
       slots: stats.slots.map((x) => ({ name: x.name, tokens: x.tokens, kvBytes: x.kvBytes })),
