@@ -17,10 +17,7 @@ import type { Workbench } from './workbench.js';
 
 /** Sets trit.model.path in the user's settings file, as editing settings.json by hand does. */
 function setUserModelPath(server: CodeServer, path: string): void {
-  const file = join(server.dirs.userData, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  settings['trit.model.path'] = path;
-  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
+  setUserSettings(server, { 'trit.model.path': path });
 }
 
 /** Waits until the status bar shows the spinner of a request that is being generated (shown after 300 ms). */
@@ -50,19 +47,48 @@ async function ask(wb: Workbench, question: string): Promise<ReturnType<ReturnTy
   return view.locator('.turn.assistant').nth(before);
 }
 
-/** The kill of a server in the middle of an inline completion (called by the UI suite with its editor helpers). */
-export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Promise<{ before: number; after: number }> {
+/** Settings that make an explicit completion generate for seconds (several long multi-line candidates). */
+const LONG_COMPLETION: Record<string, unknown> = {
+  'trit.completion.maxTokens': 512, 'trit.completion.timeBudgetMs': 10_000, 'trit.completion.multiline': 'always',
+  'trit.completion.maxLines': 100, 'trit.completion.candidates': 5,
+};
+
+function setUserSettings(server: CodeServer, values: Record<string, unknown>): void {
+  const file = join(server.dirs.userData, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) delete settings[k];
+    else settings[k] = v;
+  }
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
+}
+
+/**
+ * Kills the server in the middle of an inline completion: with settings that make an explicit request (Alt+\)
+ * generate for seconds, the kill comes once the status bar shows the request generating (it does after 300 ms).
+ * Restores the settings and waits for the new server. Called by the UI suite with the cursor where it completes.
+ */
+export async function killDuringCompletion(ctx: RunContext, wb: Workbench, server: CodeServer): Promise<void> {
   const pid = findServerPid(ctx.runId);
-  await wb.page.keyboard.press('Alt+Backslash'); // explicit: several candidates, so it runs long enough to see
-  await waitForGenerating(wb, 10_000);
+  setUserSettings(server, LONG_COMPLETION);
+  // The settings reach the server asynchronously; ask again until a request is seen generating.
+  await pollUntil(async () => {
+    await wb.page.keyboard.press('Escape');
+    await wb.page.keyboard.press('Alt+Backslash');
+    try {
+      await waitForGenerating(wb, 4_000);
+      return true;
+    } catch {
+      return undefined;
+    }
+  }, 30_000, 'the status bar never showed a completion being generated', 100);
   killServer(pid);
+  setUserSettings(server, Object.fromEntries(Object.keys(LONG_COMPLETION).map((k) => [k, undefined])));
   await waitForState(wb, 'restarting', 15_000);
   assert.match(await statusLabel(wb), /stopped unexpectedly; restarting/i, 'the status bar does not say that the server is restarting');
   await wb.screenshot('server-killed-mid-completion');
   await waitForState(wb, 'ready', 90_000);
-  const after = findServerPid(ctx.runId);
-  assert.notEqual(after, pid, 'no new language server process');
-  return { before: pid, after };
+  assert.notEqual(findServerPid(ctx.runId), pid, 'no new language server process');
 }
 
 export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Workbench, server: CodeServer,

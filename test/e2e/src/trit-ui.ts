@@ -130,7 +130,7 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     await page.keyboard.press('Escape');
     await pollUntil(async () => ((await wb.ghost().count()) === 0 ? true : undefined), 5_000, 'the ghost text stayed after Escape');
     const unsaved = await wb.visibleText();
-    await killDuringCompletion(ctx, wb);
+    await killDuringCompletion(ctx, wb, server);
     await page.keyboard.press('Escape');
     assert.equal(await wb.visibleText(), unsaved, 'the editor text changed across the server crash');
     await wb.editorLines().click();

@@ -172,7 +172,11 @@ suite('model settings', () => {
 
 suite('offline', () => {
   test('"Trit: Verify Offline Mode" returns the server\'s evidence: only its IPC socket, the model file it mapped', async () => {
-    const info = await serverState('ready', 60_000);
+    // After the settings tests the model may be loading again: wait until it is loaded.
+    const info = await eventually('the model was not loaded', 60_000, async () => {
+      const i = await serverInfo();
+      return i.state === 'ready' && i.model ? i : undefined;
+    });
     const report = await vscode.commands.executeCommand<OfflineReport>('trit.verifyOffline');
     assert.ok(report, 'the command returned no report');
     assert.equal(report.pid, info.pid, 'the report is not from the language server');
