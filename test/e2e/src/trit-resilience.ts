@@ -47,11 +47,20 @@ async function ask(wb: Workbench, question: string): Promise<ReturnType<ReturnTy
   return view.locator('.turn.assistant').nth(before);
 }
 
-/** Settings that make an explicit completion generate for seconds (several long multi-line candidates). */
+/**
+ * Settings that make an explicit completion generate for seconds (several long multi-line candidates), with no
+ * automatic requests, so the explicit one is the first at its position (nothing cached or in flight there).
+ */
 const LONG_COMPLETION: Record<string, unknown> = {
   'trit.completion.maxTokens': 512, 'trit.completion.timeBudgetMs': 10_000, 'trit.completion.multiline': 'always',
-  'trit.completion.maxLines': 100, 'trit.completion.candidates': 5,
+  'trit.completion.maxLines': 100, 'trit.completion.candidates': 5, 'trit.completion.trigger': 'manual',
 };
+
+/** Turns the long-completion settings on; call before typing the text to complete (killDuringCompletion ends them). */
+export async function useLongCompletions(server: CodeServer, wb: Workbench): Promise<void> {
+  setUserSettings(server, LONG_COMPLETION);
+  await wb.page.waitForTimeout(2000); // the settings file is watched; the server then reads the settings again
+}
 
 function setUserSettings(server: CodeServer, values: Record<string, unknown>): void {
   const file = join(server.dirs.userData, 'User', 'settings.json');
@@ -65,12 +74,11 @@ function setUserSettings(server: CodeServer, values: Record<string, unknown>): v
 
 /**
  * Kills the server in the middle of an inline completion: with settings that make an explicit request (Alt+\)
- * generate for seconds, the kill comes once the status bar shows the request generating (it does after 300 ms).
+ * generate for seconds (see useLongCompletions), the kill comes once the status bar shows the request generating (it does after 300 ms).
  * Restores the settings and waits for the new server. Called by the UI suite with the cursor where it completes.
  */
 export async function killDuringCompletion(ctx: RunContext, wb: Workbench, server: CodeServer): Promise<void> {
   const pid = findServerPid(ctx.runId);
-  setUserSettings(server, LONG_COMPLETION);
   // The settings reach the server asynchronously; ask again until a request is seen generating.
   await pollUntil(async () => {
     await wb.page.keyboard.press('Escape');

@@ -10,7 +10,7 @@ import type { CodeServer } from './code-server.js';
 import { pollUntil } from './deadline.js';
 import { Steps, type RunContext } from './report.js';
 import { runChatSteps, type ChatModel } from './trit-chat.js';
-import { runResilienceSteps, killDuringCompletion } from './trit-resilience.js';
+import { killDuringCompletion, runResilienceSteps, useLongCompletions } from './trit-resilience.js';
 import { statusLabel, waitForState } from './trit-status.js';
 import { Workbench } from './workbench.js';
 
@@ -126,6 +126,7 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
   });
 
   await steps.step('a language server killed in the middle of an inline completion is restarted, the text is intact, completions work again', async () => {
+    await useLongCompletions(server, wb);
     await typeAtEnd('\n\n\ndef scale(p: Point, factor: float) -> Point:\n    ');
     await page.keyboard.press('Escape');
     await pollUntil(async () => ((await wb.ghost().count()) === 0 ? true : undefined), 5_000, 'the ghost text stayed after Escape');
