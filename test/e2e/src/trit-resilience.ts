@@ -48,18 +48,22 @@ async function ask(wb: Workbench, question: string): Promise<ReturnType<ReturnTy
 }
 
 /**
- * Settings that make an explicit completion generate for seconds (several long multi-line candidates), with no
- * automatic requests, so the explicit one is the first at its position (nothing cached or in flight there).
+ * Settings that make an explicit completion take long enough to be caught: one engine thread, and a model reload
+ * (the thread count changes), so the whole prompt is evaluated again with no cached prefix; several long
+ * multi-line candidates; and no automatic requests, so the explicit one is the first at its position (nothing
+ * cached or in flight there).
  */
 const LONG_COMPLETION: Record<string, unknown> = {
-  'trit.completion.maxTokens': 512, 'trit.completion.timeBudgetMs': 10_000, 'trit.completion.multiline': 'always',
-  'trit.completion.maxLines': 100, 'trit.completion.candidates': 5, 'trit.completion.trigger': 'manual',
+  'trit.model.threads': 1, 'trit.completion.maxTokens': 512, 'trit.completion.timeBudgetMs': 10_000,
+  'trit.completion.multiline': 'always', 'trit.completion.maxLines': 100, 'trit.completion.candidates': 5,
+  'trit.completion.trigger': 'manual',
 };
 
 /** Turns the long-completion settings on; call before typing the text to complete (killDuringCompletion ends them). */
 export async function useLongCompletions(server: CodeServer, wb: Workbench): Promise<void> {
   setUserSettings(server, LONG_COMPLETION);
   await wb.page.waitForTimeout(2000); // the settings file is watched; the server then reads the settings again
+  await waitForState(wb, 'ready', 60_000); // and loads the model again with one thread
 }
 
 function setUserSettings(server: CodeServer, values: Record<string, unknown>): void {
