@@ -81,6 +81,11 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     return accepted;
   }
 
+  // Written before the workbench opens, so that Quick Open lists it.
+  const bigFile = join(workspace, 'src', 'helpers.py');
+  const original = bigPythonFile();
+  writeFileSync(bigFile, original);
+
   await steps.step('the extension activates and loads the shipped model', async () => {
     await wb.open(server.folderUrl(workspace), 'src');
     await waitForState(wb, 'ready', 90_000);
@@ -126,10 +131,8 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
   });
 
   await steps.step('a language server killed in the middle of an inline completion is restarted, the text is intact, completions work again', async () => {
-    // A new, long file: its first completion evaluates a long prompt, which leaves time to kill the server during it.
-    const bigFile = join(workspace, 'src', 'helpers.py');
-    const original = bigPythonFile();
-    writeFileSync(bigFile, original);
+    // A long file not opened before: its first completion evaluates a long prompt, which leaves time to kill the
+    // server during it.
     await wb.openFile('helpers.py');
     await wb.editorLines().click();
     await page.keyboard.press('Control+End');
