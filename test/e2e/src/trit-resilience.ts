@@ -5,29 +5,24 @@
 // - "Trit: Verify Offline Mode" shows the server's own evidence with a clear verdict;
 // - an answer full of hostile HTML and Markdown runs nothing and is shown as text.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dialog } from 'playwright-core';
-import type { CodeServer } from './code-server.js';
 import { pollUntil } from './deadline.js';
 import type { RunContext, Steps } from './report.js';
 import { chattyShippedModel, HOSTILE_ANSWER, scriptedModel } from './test-models.js';
+import { selectModelFile } from './trit-chat.js';
 import { findServerPid, killServer, statusItem, statusLabel, waitForState } from './trit-status.js';
 import type { Workbench } from './workbench.js';
-
-/** Sets trit.model.path in the user's settings file, as editing settings.json by hand does. */
-function setUserModelPath(server: CodeServer, path: string): void {
-  setUserSettings(server, { 'trit.model.path': path });
-}
 
 /** Waits until the status bar shows the spinner of a request that is being generated (shown after 300 ms). */
 async function waitForGenerating(wb: Workbench, timeoutMs: number): Promise<void> {
   await wb.expect(statusItem(wb).locator('.codicon-loading'), 'the status bar never showed a completion being generated', timeoutMs);
 }
 
-/** Switches the model through the user settings and waits until the chat view can be used with it. */
-async function switchModel(server: CodeServer, wb: Workbench, path: string, name: RegExp): Promise<void> {
-  setUserModelPath(server, path);
+/** Switches the model with "Trit: Select Model File…" and waits until the chat view can be used with it. */
+async function switchModel(wb: Workbench, path: string, name: RegExp): Promise<void> {
+  await selectModelFile(wb, path);
   await pollUntil(async () => (name.test(await statusLabel(wb)) ? true : undefined), 90_000,
     `the status bar never named the model ${name.source}`);
   await waitForState(wb, 'ready', 60_000);
@@ -45,16 +40,6 @@ async function ask(wb: Workbench, question: string): Promise<ReturnType<ReturnTy
   await wb.page.keyboard.press('Enter');
   await pollUntil(async () => ((await view.locator('.turn.assistant').count()) > before ? true : undefined), 30_000, 'no answer appeared');
   return view.locator('.turn.assistant').nth(before);
-}
-
-function setUserSettings(server: CodeServer, values: Record<string, unknown>): void {
-  const file = join(server.dirs.userData, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined) delete settings[k];
-    else settings[k] = v;
-  }
-  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 /**
@@ -83,7 +68,7 @@ export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Prom
   assert.notEqual(findServerPid(ctx.runId), pid, 'no new language server process');
 }
 
-export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Workbench, server: CodeServer,
+export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Workbench,
   workspace: string): Promise<void> {
   const view = wb.webview();
   const models = join(ctx.runDir, 'models');
@@ -107,7 +92,7 @@ export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Work
   await steps.step('a server killed in the middle of a chat answer: the answer is marked interrupted, a new question works', async () => {
     const model = await chattyShippedModel(join(models, 'trit-code-chat.gguf'));
     await wb.openViewContainer('Trit');
-    await switchModel(server, wb, model, /trit-code(?! \(shipped\))/);
+    await switchModel(wb, model, /trit-code(?! \(shipped\))/);
     const editorText = readFileSync(join(workspace, 'src', 'geometry.py'), 'utf8');
     const pid = findServerPid(ctx.runId);
     const answer = await ask(wb, 'Write a function that returns the area of a rectangle.');
@@ -149,7 +134,7 @@ export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Work
     };
     wb.page.on('dialog', onDialog);
     try {
-      await switchModel(server, wb, model, /trit-scripted-chat/);
+      await switchModel(wb, model, /trit-scripted-chat/);
       const answer = await ask(wb, 'Show me something.');
       await pollUntil(async () => (/\bdone\b/.test((await answer.getAttribute('class')) ?? '') ? true : undefined), 60_000,
         'the hostile answer did not finish');

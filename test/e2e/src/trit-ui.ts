@@ -159,7 +159,7 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
   });
 
   await runChatSteps(steps, wb, workspace, options.chatModel);
-  if (options.chatModel) await runResilienceSteps(ctx, steps, wb, server, workspace);
+  if (options.chatModel) await runResilienceSteps(ctx, steps, wb, workspace);
   await runWalkthroughStep(steps, wb);
 }
 
