@@ -23,12 +23,21 @@ async function waitForGenerating(wb: Workbench, timeoutMs: number): Promise<void
 /** Switches the model with "Trit: Select Model File…" and waits until the chat view can be used with it. */
 async function switchModel(wb: Workbench, path: string, name: RegExp): Promise<void> {
   await selectModelFile(wb, path);
+  await showChatView(wb);
   await pollUntil(async () => (name.test(await statusLabel(wb)) ? true : undefined), 90_000,
     `the status bar never named the model ${name.source}`);
   await waitForState(wb, 'ready', 60_000);
   const view = wb.webview();
   await wb.expect(view.locator('#banner'), 'the chat view still says the model cannot chat', 60_000, 'hidden');
   await pollUntil(async () => ((await view.locator('#input').isDisabled()) ? undefined : true), 30_000, 'the chat input stayed disabled');
+}
+
+/** Shows the chat view (a click on the activity bar icon of a container already shown would hide it). */
+async function showChatView(wb: Workbench): Promise<void> {
+  const input = wb.webview().locator('#input');
+  if (await input.isVisible({ timeout: 2000 }).catch(() => false)) return;
+  await wb.openViewContainer('Trit');
+  await wb.expect(input, 'the chat view did not open', 30_000);
 }
 
 /** Types a question into the chat view and sends it; returns the locator of the answer it starts. */
@@ -91,7 +100,6 @@ export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Work
 
   await steps.step('a server killed in the middle of a chat answer: the answer is marked interrupted, a new question works', async () => {
     const model = await chattyShippedModel(join(models, 'trit-code-chat.gguf'));
-    await wb.openViewContainer('Trit');
     await switchModel(wb, model, /trit-code(?! \(shipped\))/);
     const editorText = readFileSync(join(workspace, 'src', 'geometry.py'), 'utf8');
     const pid = findServerPid(ctx.runId);
