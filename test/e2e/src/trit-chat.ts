@@ -116,8 +116,9 @@ export async function selectModelFile(wb: Workbench, path: string): Promise<void
   // code-server's file dialog is a quick input holding a path on the server.
   const input = page.locator('.quick-input-widget input');
   await wb.expect(input, 'the model file dialog did not open');
-  // The dialog first fills in the workspace folder and lists it; only then does it take a typed path.
-  await pollUntil(async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 15_000,
+  // The dialog first fills in where it starts (the workspace folder, or the current model file) and lists that
+  // folder; only then does it take a typed path.
+  await pollUntil(async () => (/(\/|\.gguf)$/.test(await input.inputValue()) ? true : undefined), 15_000,
     'the file dialog never showed its starting folder');
   await wb.expect(page.locator('.quick-input-list .monaco-list-row'), 'the file dialog listed nothing', 15_000);
   await input.fill(path);
