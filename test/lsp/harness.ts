@@ -55,6 +55,8 @@ export interface StartOptions {
   configuration?: unknown;
   /** A command that runs the server, e.g. ['unshare', '--net', '--'] (it must exec the server, keeping its PID). */
   wrap?: string[];
+  /** Node options for the server process (test instrumentation, e.g. ['--expose-gc']). */
+  execArgv?: string[];
 }
 
 export class Server {
@@ -69,7 +71,7 @@ export class Server {
 
   static async start(options: StartOptions = {}): Promise<Server> {
     ensureBuilt();
-    const [cmd, ...args] = [...(options.wrap ?? []), process.execPath, SERVER, '--stdio'];
+    const [cmd, ...args] = [...(options.wrap ?? []), process.execPath, ...(options.execArgv ?? []), SERVER, '--stdio'];
     const proc = spawn(cmd as string, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
