@@ -56,6 +56,16 @@ export function wireChat(ctx: Ctx): void {
   ctx.pushExt(chat, ctx.onDidChangeServerStatus(onStatus));
 }
 
+/** The note an answer gets when the server stops while it is being written. */
+export const SERVER_LOST =
+  'The Trit server stopped while writing this answer, so it is incomplete. The server is being restarted: ask again in a moment.';
+
+/** vscode-jsonrpc rejects pending requests with these when the connection closes or is disposed. */
+function isConnectionLost(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  return /connection (got disposed|is closed|has been closed)|pending response rejected|closed the connection/i.test(message);
+}
+
 /** A ChatBackend over the language client: `trit/chat` with a partial-result token, `trit/chatInfo`. */
 export function languageClientBackend(client: () => LanguageClient | undefined): ChatBackend {
   let nextToken = 0;
@@ -67,6 +77,11 @@ export function languageClientBackend(client: () => LanguageClient | undefined):
       const progress = c.onProgress(partialResult, partialResultToken, onPartial);
       try {
         return await c.sendRequest<ChatResult>(ChatMethod, { ...params, partialResultToken }, token);
+      } catch (e) {
+        // The connection closing under a running answer means the server process ended (a crash): say so plainly;
+        // the client restarts the server by itself.
+        if (!token.isCancellationRequested && (!c.isRunning() || isConnectionLost(e))) throw new Error(SERVER_LOST);
+        throw e;
       } finally {
         progress.dispose();
       }

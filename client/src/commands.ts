@@ -1,8 +1,9 @@
 // The extension's commands, one factory per command, registered from one table.
 import * as vscode from 'vscode';
-import { languageEnabled, ServerInfoRequest, type ServerInfo } from '../../protocol/src/index';
+import { languageEnabled, OfflineReportRequest, ServerInfoRequest, type OfflineReport, type ServerInfo } from '../../protocol/src/index';
 import { MODEL_PATH, readSettings, setGlobal, SECTION } from './config';
 import type { Ctx } from './ctx';
+import { formatOfflineReport, verdictLine } from './offline-report';
 
 type Command = (...args: unknown[]) => unknown;
 
@@ -58,6 +59,27 @@ async function showModelInfo(ctx: Ctx): Promise<void> {
   void vscode.window.showInformationMessage(lines.join(' · '), { modal: false });
 }
 
+/**
+ * Asks the language server for its evidence of offline operation and shows it in the "Trit: Offline Check" output
+ * channel, with the verdict in a notification. Returns the report (for tests and scripts).
+ */
+async function verifyOffline(ctx: Ctx): Promise<OfflineReport | undefined> {
+  const client = ctx.languageClient;
+  if (!client) {
+    void vscode.window.showWarningMessage('The Trit server is not running, so there is nothing to check.');
+    return undefined;
+  }
+  const report = await client.sendRequest<OfflineReport>(OfflineReportRequest.method, {});
+  const channel = ctx.offlineChannel();
+  channel.clear();
+  channel.appendLine(formatOfflineReport(report, new Date()));
+  channel.show(true);
+  const verdict = verdictLine(report);
+  if (report.verdict === 'offline') void vscode.window.showInformationMessage(`Trit: ${verdict}`);
+  else void vscode.window.showWarningMessage(`Trit: ${verdict}`);
+  return report;
+}
+
 async function showMenu(ctx: Ctx): Promise<void> {
   const s = readSettings().completion;
   const lang = vscode.window.activeTextEditor?.document.languageId;
@@ -72,6 +94,7 @@ async function showMenu(ctx: Ctx): Promise<void> {
     { label: '$(file) Select Model File…', detail: ctx.status.modelSummary?.path, run: selectModelFile },
     { label: '$(info) Model Information', run: () => showModelInfo(ctx) },
     { label: '$(output) Show Logs', run: () => ctx.log.show() },
+    { label: '$(shield) Verify Offline Mode', run: () => verifyOffline(ctx) },
     { label: '$(debug-restart) Restart Server', run: () => ctx.restart() },
     { label: '$(settings-gear) Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:trit.trit') },
   ];
@@ -92,6 +115,7 @@ export function commands(ctx: Ctx): Record<string, Command> {
     'trit.showLogs': () => ctx.log.show(),
     'trit.showModelInfo': () => showModelInfo(ctx),
     'trit.showMenu': () => showMenu(ctx),
+    'trit.verifyOffline': () => verifyOffline(ctx),
   };
 }
 
@@ -100,7 +124,7 @@ export function registerCommands(ctx: Ctx): void {
     ctx.pushExt(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
-          await run(...args);
+          return await run(...args);
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
           ctx.log.error(`${id} failed: ${message}`);

@@ -1,9 +1,17 @@
 // A typed view of the `trit.*` settings for the extension host, with the workspace-trust rule for the model path.
 import * as vscode from 'vscode';
 import { normalizeSettings, type TritSettings } from '../../protocol/src/index';
+import { decideModelPath, type ModelPathDecision } from './trust';
 
 export const SECTION = 'trit';
 export const MODEL_PATH = 'model.path';
+
+/** The model-path decision for this workspace (client/src/trust.ts has the rule). */
+export function modelPathDecision(config = vscode.workspace.getConfiguration(SECTION)): ModelPathDecision {
+  const v = config.inspect<string>(MODEL_PATH);
+  return decideModelPath({ user: v?.globalValue, workspace: v?.workspaceValue, folder: v?.workspaceFolderValue },
+    vscode.workspace.isTrusted);
+}
 
 /**
  * The model path to use. A path set in workspace or folder settings is honoured only in a trusted workspace:
@@ -11,17 +19,7 @@ export const MODEL_PATH = 'model.path';
  * user's own (global) value, or "" for the shipped model.
  */
 export function trustedModelPath(config = vscode.workspace.getConfiguration(SECTION)): string {
-  const v = config.inspect<string>(MODEL_PATH);
-  const user = v?.globalValue ?? '';
-  if (!vscode.workspace.isTrusted) return expand(user);
-  return expand(v?.workspaceFolderValue ?? v?.workspaceValue ?? user);
-}
-
-/** Whether the workspace tried to set a model path that trust rules ignore (worth a line in the log). */
-export function ignoredWorkspaceModelPath(config = vscode.workspace.getConfiguration(SECTION)): string | undefined {
-  if (vscode.workspace.isTrusted) return undefined;
-  const v = config.inspect<string>(MODEL_PATH);
-  return v?.workspaceFolderValue || v?.workspaceValue || undefined;
+  return expand(modelPathDecision(config).path);
 }
 
 /** `${workspaceFolder}` and `${userHome}` in a path; the server resolves "~" and relative paths. */

@@ -12,7 +12,8 @@ import {
   type StatusParams,
 } from '../../protocol/src/index';
 import { createClient } from './client';
-import { ignoredWorkspaceModelPath, readSettings, SECTION } from './config';
+import { modelPathDecision, readSettings, SECTION } from './config';
+import { ignoredMessage } from './trust';
 import { InlinePolicy } from './inline';
 import { StatusBar } from './status-bar';
 
@@ -38,6 +39,8 @@ export class Ctx implements vscode.Disposable {
   private readonly extDisposables: vscode.Disposable[] = [];
   private clientDisposables: vscode.Disposable[] = [];
   private lastError: string | undefined;
+  private trustExplained = false;
+  private offline: vscode.OutputChannel | undefined;
   private readonly serverStatus = new vscode.EventEmitter<StatusParams>();
   /** Fires with every status the server reports (the chat view listens too). */
   readonly onDidChangeServerStatus = this.serverStatus.event;
@@ -61,6 +64,15 @@ export class Ctx implements vscode.Disposable {
     // requests through `languageClient`; it follows `onDidChangeServerStatus` for the model's state.
   }
 
+  /** The output channel of "Trit: Verify Offline Mode", made on first use. */
+  offlineChannel(): vscode.OutputChannel {
+    if (!this.offline) {
+      this.offline = vscode.window.createOutputChannel('Trit: Offline Check');
+      this.pushExt(this.offline);
+    }
+    return this.offline;
+  }
+
   /** Disposed when the extension deactivates. */
   pushExt(...d: vscode.Disposable[]): void {
     this.extDisposables.push(...d);
@@ -77,8 +89,7 @@ export class Ctx implements vscode.Disposable {
 
   async start(): Promise<void> {
     if (this.client) return;
-    const ignored = ignoredWorkspaceModelPath();
-    if (ignored) this.log.warn(`This workspace is not trusted: its trit.model.path (${ignored}) is ignored.`);
+    this.explainIgnoredModelPath();
     this.status.set({ kind: 'starting' });
     const client = createClient({
       extension: this.extension,
@@ -113,6 +124,20 @@ export class Ctx implements vscode.Disposable {
       this.status.set({ kind: 'stopped', message });
       void this.showError(message, ['showLogs', 'restartServer']);
     }
+  }
+
+  /**
+   * Tells the user, once per window, why a model path from the workspace's settings is not used (an untrusted
+   * workspace); the log keeps it too.
+   */
+  private explainIgnoredModelPath(): void {
+    const message = ignoredMessage(modelPathDecision());
+    if (message === undefined || this.trustExplained) return;
+    this.trustExplained = true;
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(message, 'Manage Workspace Trust').then((picked) => {
+      if (picked) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
   }
 
   async stop(): Promise<void> {

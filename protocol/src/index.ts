@@ -3,3 +3,4 @@
 export * from './lsp';
 export * from './settings';
 export * from './status';
+export * from './offline';

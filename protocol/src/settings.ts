@@ -13,6 +13,11 @@ export interface ModelSettings {
   threads: number;
   /** Context length per slot in tokens; 0 = the model's own (at most 4096). */
   contextLength: number;
+  /**
+   * Most memory for the KV caches of all slots together (each open document and the chat has one), in MB; 0 =
+   * enough for four full contexts. Above it the least recently used slot is evicted first.
+   */
+  kvCacheMB: number;
 }
 
 export interface CompletionSettings {
@@ -59,7 +64,7 @@ export interface TritSettings {
 }
 
 export const DEFAULT_SETTINGS: TritSettings = {
-  model: { path: '', threads: 0, contextLength: 0 },
+  model: { path: '', threads: 0, contextLength: 0, kvCacheMB: 0 },
   completion: {
     enabled: true,
     trigger: 'automatic',
@@ -81,6 +86,7 @@ export const DEFAULT_SETTINGS: TritSettings = {
 export const SETTING_RANGES = {
   'model.threads': [0, 256],
   'model.contextLength': [0, 131072],
+  'model.kvCacheMB': [0, 65536],
   'completion.debounceMs': [0, 2000],
   'completion.maxTokens': [1, 512],
   'completion.maxLines': [1, 100],
@@ -135,6 +141,7 @@ export function normalizeSettings(raw: unknown): TritSettings {
       path: typeof m['path'] === 'string' ? m['path'].trim() : d.model.path,
       threads: num(m, 'threads', R['model.threads'], d.model.threads),
       contextLength: num(m, 'contextLength', R['model.contextLength'], d.model.contextLength),
+      kvCacheMB: num(m, 'kvCacheMB', R['model.kvCacheMB'], d.model.kvCacheMB),
     },
     completion: {
       enabled: bool(c, 'enabled', d.completion.enabled),
@@ -166,5 +173,5 @@ export function languageEnabled(settings: CompletionSettings, languageId: string
 
 /** Settings whose change needs the model to be loaded again. */
 export function modelSettingsChanged(a: ModelSettings, b: ModelSettings): boolean {
-  return a.path !== b.path || a.threads !== b.threads || a.contextLength !== b.contextLength;
+  return a.path !== b.path || a.threads !== b.threads || a.contextLength !== b.contextLength || a.kvCacheMB !== b.kvCacheMB;
 }

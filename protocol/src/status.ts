@@ -124,6 +124,8 @@ export interface ServerInfo {
   error?: ServerError;
   engine?: EngineSummary;
   settings: TritSettings;
+  /** The server process's memory (Node's process.memoryUsage()), in bytes. */
+  memory?: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
 }
 
 export const StatusNotification = notification<StatusParams>('trit/status');

@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver/node';
 import {
   CompletionStatsNotification,
+  OfflineReportRequest,
   ServerInfoRequest,
   StatusNotification,
   type InitializationOptions,
@@ -22,6 +23,7 @@ import {
 import { findShippedModel, ModelHost, resolveModelSource, summarize } from './engine/models';
 import { loadNative } from './engine/native';
 import { ChatHandler } from './chat/handler';
+import { offlineReport } from './diagnostics/offline';
 import { Documents } from './documents';
 import { CompletionCache } from './inline/cache';
 import { InlineHandler } from './inline/handler';
@@ -172,6 +174,7 @@ connection.onRequest(ServerInfoRequest.method, (): ServerInfo => {
     model: modelSummary(),
     error: status.error,
     settings: currentSettings(),
+    memory: (({ rss, heapUsed, heapTotal, external, arrayBuffers }) => ({ rss, heapUsed, heapTotal, external, arrayBuffers }))(process.memoryUsage()),
     engine: stats && {
       kvBytes: stats.kvBytes, kvBudgetBytes: stats.kvBudgetBytes,
       slots: stats.slots.map((x) => ({ name: x.name, tokens: x.tokens, kvBytes: x.kvBytes })),
@@ -180,6 +183,8 @@ connection.onRequest(ServerInfoRequest.method, (): ServerInfo => {
     },
   };
 });
+
+connection.onRequest(OfflineReportRequest.method, () => offlineReport(host.modelSource?.path));
 
 connection.onShutdown(async () => {
   await host.dispose();

@@ -53,6 +53,10 @@ export interface StartOptions {
   settings?: unknown;
   /** Answer workspace/configuration with this `trit` section (as VS Code does) instead of initializationOptions. */
   configuration?: unknown;
+  /** A command that runs the server, e.g. ['unshare', '--net', '--'] (it must exec the server, keeping its PID). */
+  wrap?: string[];
+  /** Node options for the server process (test instrumentation, e.g. ['--expose-gc']). */
+  execArgv?: string[];
 }
 
 export class Server {
@@ -67,7 +71,8 @@ export class Server {
 
   static async start(options: StartOptions = {}): Promise<Server> {
     ensureBuilt();
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [cmd, ...args] = [...(options.wrap ?? []), process.execPath, ...(options.execArgv ?? []), SERVER, '--stdio'];
+    const proc = spawn(cmd as string, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
     const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));

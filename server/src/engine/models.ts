@@ -123,7 +123,7 @@ export class ModelHost {
   /** Whether `req` differs from what is loaded (or being loaded). */
   needsLoad(req: LoadRequest): boolean {
     const a = this.loaded;
-    return !a || a.source?.path !== req.source?.path || a.settings.threads !== req.settings.threads || a.settings.contextLength !== req.settings.contextLength;
+    return !a || a.source?.path !== req.source?.path || a.settings.threads !== req.settings.threads || a.settings.contextLength !== req.settings.contextLength || a.settings.kvCacheMB !== req.settings.kvCacheMB;
   }
 
   /** Loads the model `req` names; resolves with the engine, or undefined when it failed or a newer load began. */
@@ -159,6 +159,7 @@ export class ModelHost {
       const model = await binding.loadModel(source.path, {
         threads: req.settings.threads,
         contextLength: req.settings.contextLength,
+        ...(req.settings.kvCacheMB > 0 ? { kvBudgetBytes: req.settings.kvCacheMB * 1024 * 1024 } : {}),
         onProgress: (f) => {
           // A notification every 5 % is plenty for a progress bar.
           if (gen === this.generation && (f - lastSent >= 0.05 || f >= 1)) {

@@ -32,28 +32,7 @@ export async function runChatSteps(steps: Steps, wb: Workbench, workspace: strin
   if (!model) return;
 
   await steps.step('"Trit: Select Model File" switches to a chat model and the notice goes away', async () => {
-    await wb.focusEditorArea();
-    await wb.runCommand('Trit: Select Model File…');
-    // code-server's file dialog is a quick input holding a path on the server.
-    const input = page.locator('.quick-input-widget input');
-    await wb.expect(input, 'the model file dialog did not open');
-    // The dialog first fills in the workspace folder and lists it; only then does it take a typed path.
-    await pollUntil(async () => ((await input.inputValue()).endsWith('/') ? true : undefined), 15_000,
-      'the file dialog never showed its starting folder');
-    await wb.expect(page.locator('.quick-input-list .monaco-list-row'), 'the file dialog listed nothing', 15_000);
-    await input.fill(model.path);
-    // Its list follows the typed path asynchronously; wait until the value has been stable for a moment.
-    let stableSince = Date.now();
-    await pollUntil(async () => {
-      if ((await input.inputValue()) !== model.path) {
-        await input.fill(model.path);
-        stableSince = Date.now();
-      }
-      return Date.now() - stableSince > 700 ? true : undefined;
-    }, 15_000, 'the file dialog did not keep the typed path', 100);
-    await wb.screenshot('select-model-file');
-    await page.keyboard.press('Enter');
-    await wb.expect(page.locator('.quick-input-widget'), 'the file dialog did not accept the model file', 15_000, 'hidden');
+    await selectModelFile(wb, model.path);
     await wb.expect(view.locator('#banner'), 'the "cannot chat" notice stayed after the model changed', 60_000, 'hidden');
     await waitForState(wb, 'ready', 60_000);
     assert.doesNotMatch(await statusLabel(wb), /\(shipped\)/, 'the status bar still names the shipped model');
@@ -127,4 +106,32 @@ export async function runChatSteps(steps: Steps, wb: Workbench, workspace: strin
     assert.ok(after.includes(codeShown.trimEnd()), 'the file does not hold the code block of the answer');
     await wb.screenshot('chat-inserted');
   });
+}
+
+/** Picks `path` with "Trit: Select Model File…" (code-server's file dialog is a quick input holding a server path). */
+export async function selectModelFile(wb: Workbench, path: string): Promise<void> {
+  const page = wb.page;
+  await wb.focusEditorArea();
+  await wb.runCommand('Trit: Select Model File…');
+  // code-server's file dialog is a quick input holding a path on the server.
+  const input = page.locator('.quick-input-widget input');
+  await wb.expect(input, 'the model file dialog did not open');
+  // The dialog first fills in where it starts (the workspace folder, or the current model file) and lists that
+  // folder; only then does it take a typed path.
+  await pollUntil(async () => (/(\/|\.gguf)$/.test(await input.inputValue()) ? true : undefined), 15_000,
+    'the file dialog never showed its starting folder');
+  await wb.expect(page.locator('.quick-input-list .monaco-list-row'), 'the file dialog listed nothing', 15_000);
+  await input.fill(path);
+  // Its list follows the typed path asynchronously; wait until the value has been stable for a moment.
+  let stableSince = Date.now();
+  await pollUntil(async () => {
+    if ((await input.inputValue()) !== path) {
+      await input.fill(path);
+      stableSince = Date.now();
+    }
+    return Date.now() - stableSince > 700 ? true : undefined;
+  }, 15_000, 'the file dialog did not keep the typed path', 100);
+  await wb.screenshot('select-model-file');
+  await page.keyboard.press('Enter');
+  await wb.expect(page.locator('.quick-input-widget'), 'the file dialog did not accept the model file', 15_000, 'hidden');
 }

@@ -3,6 +3,7 @@
 // @vscode/test-electron, the repository), with the shipped model.
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import type { OfflineReport } from '../../../../protocol/src/index';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -64,7 +65,7 @@ suite('contributions', () => {
   test('every contributed command is registered', async () => {
     const contributed = (contributes().commands ?? []).map((c) => c.command);
     for (const id of ['trit.toggleCompletions', 'trit.triggerCompletion', 'trit.acceptNextWord', 'trit.acceptNextLine',
-      'trit.selectModelFile', 'trit.restartServer', 'trit.showLogs', 'trit.chat.askAboutSelection']) {
+      'trit.selectModelFile', 'trit.restartServer', 'trit.showLogs', 'trit.chat.askAboutSelection', 'trit.verifyOffline']) {
       assert.ok(contributed.includes(id), `package.json does not contribute ${id}`);
     }
     const registered = new Set(await vscode.commands.getCommands(true));
@@ -166,5 +167,26 @@ suite('model settings', () => {
       await setting('model.threads', undefined);
     }
     await serverState('ready', 60_000);
+  });
+});
+
+suite('offline', () => {
+  test('"Trit: Verify Offline Mode" returns the server\'s evidence: only its IPC socket, the model file it mapped', async () => {
+    // After the settings tests the model may be loading again: wait until it is loaded.
+    const info = await eventually('the model was not loaded', 60_000, async () => {
+      const i = await serverInfo();
+      return i.state === 'ready' && i.model ? i : undefined;
+    });
+    const report = await vscode.commands.executeCommand<OfflineReport>('trit.verifyOffline');
+    assert.ok(report, 'the command returned no report');
+    assert.equal(report.pid, info.pid, 'the report is not from the language server');
+    assert.equal(report.inspected, true);
+    assert.equal(report.verdict, 'offline', JSON.stringify(report.sockets));
+    assert.equal(report.inetSockets, 0);
+    // The client starts the server with an IPC channel: a unix socket, and no other socket.
+    assert.ok(report.sockets.length >= 1, 'no IPC socket listed');
+    assert.deepEqual([...new Set(report.sockets.map((s) => s.kind))], ['unix'], JSON.stringify(report.sockets));
+    assert.equal(report.modelPath, info.model?.path);
+    assert.ok(report.mappedModelFiles.includes(report.modelPath ?? ''), `mapped: ${report.mappedModelFiles.join(', ')}`);
   });
 });
