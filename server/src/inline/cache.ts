@@ -4,6 +4,7 @@
 // - exact: the same text before and after the cursor as an earlier request;
 // - typed-through: the user has typed the first characters of a suggestion that is still on screen; the cache
 //   finds the earlier request by walking back over the characters just typed and returns the rest.
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 export interface CacheKey {
@@ -55,7 +56,8 @@ export class CompletionCache {
 
   private key(k: CacheKey, prefixEnd: number): string {
     const prefix = k.prefix.slice(Math.max(0, prefixEnd - this.prefixChars), prefixEnd);
-    return `${k.uri}\u0000${k.variant}\u0000${k.suffix.slice(0, this.suffixChars)}\u0000${prefix}`;
+    // Stored as a digest: the text around the cursor is kilobytes, and the cache holds hundreds of entries.
+    return `${k.uri}\u0000` + createHash('sha256').update(`${k.variant}\u0000${k.suffix.slice(0, this.suffixChars)}\u0000${prefix}`).digest('base64');
   }
 
   set(k: CacheKey, entry: CacheEntry): void {

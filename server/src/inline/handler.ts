@@ -29,7 +29,7 @@ export interface InlineDeps {
 
 /** Token counts of lines, memoized by text: nearly every line of the window is the same from one keystroke to the next. */
 class TokenCounter {
-  private readonly memo = new LRUCache<string, number>({ max: 8192 });
+  private readonly memo = new LRUCache<string, number>({ max: 2048 });
 
   constructor(private readonly engine: Engine) {}
 
