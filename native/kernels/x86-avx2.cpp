@@ -142,58 +142,78 @@ void fp16_to_fp32_avx2(const uint16_t* x, float* y, int64_t n) {
 // ---------------------------------------------------------------------------------------------------------------
 // I2_S × int8 (twin of gemm_i2_s_ref): codes 0/1/2 as unsigned bytes times int8 activations with maddubs
 // (pairs ≤ 2·2·128, no saturation), summed in int16 for at most 8 blocks (≤ 8·4·512 < 32767), then widened to
-// int32. Up to 4 tokens share each decoded weight block.
+// int32. A register tile of NR rows × NT tokens shares every decoded weight vector among NT tokens and every
+// activation load among NR rows; rows are walked in panels small enough to stay in L1 while every token
+// tile passes over them, so prefill reads each weight from memory once per batch.
 // ---------------------------------------------------------------------------------------------------------------
 
-template <int NT>
-void i2_s_row_tokens(const uint8_t* w, const GemmArgs& g, int64_t t0, int64_t r) {
+template <int NR, int NT>
+void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     const __m256i mask = _mm256_set1_epi8(3);
     const __m256i ones = _mm256_set1_epi16(1);
     const int64_t nb = g.k / QK_I2_S;
+    const uint8_t* w[NR];
+    for (int i = 0; i < NR; ++i) w[i] = g.w + (r + i) * g.w_row_bytes;
     const int8_t* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
-    __m256i acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_si256();
+    __m256i acc[NR][NT];
+    for (int i = 0; i < NR; ++i)
+        for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_setzero_si256();
     for (int64_t b0 = 0; b0 < nb; b0 += 8) {
         const int64_t b1 = b0 + 8 < nb ? b0 + 8 : nb;
-        __m256i acc16[NT];
-        for (int t = 0; t < NT; ++t) acc16[t] = _mm256_setzero_si256();
+        __m256i acc16[NR][NT];
+        for (int i = 0; i < NR; ++i)
+            for (int t = 0; t < NT; ++t) acc16[i][t] = _mm256_setzero_si256();
         for (int64_t b = b0; b < b1; ++b) {
-            const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * b));
-            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(wb, 6), mask);
-            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(wb, 4), mask);
-            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(wb, 2), mask);
-            const __m256i c3 = _mm256_and_si256(wb, mask);
-            for (int t = 0; t < NT; ++t) {
-                const int8_t* q = a[t] + QK_I2_S * b;
-                const __m256i p0 =
-                    _mm256_maddubs_epi16(c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
-                const __m256i p1 =
-                    _mm256_maddubs_epi16(c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32)));
-                const __m256i p2 =
-                    _mm256_maddubs_epi16(c2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64)));
-                const __m256i p3 =
-                    _mm256_maddubs_epi16(c3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 96)));
-                acc16[t] = _mm256_add_epi16(
-                    acc16[t], _mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)));
+            __m256i wb[NR];
+            for (int i = 0; i < NR; ++i)
+                wb[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + 32 * b));
+            for (int grp = 0; grp < 4; ++grp) {
+                __m256i c[NR];
+                for (int i = 0; i < NR; ++i) {
+                    c[i] = _mm256_and_si256(grp == 3 ? wb[i] : _mm256_srli_epi16(wb[i], 6 - 2 * grp), mask);
+                }
+                for (int t = 0; t < NT; ++t) {
+                    const __m256i q =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t] + QK_I2_S * b + 32 * grp));
+                    for (int i = 0; i < NR; ++i)
+                        acc16[i][t] = _mm256_add_epi16(acc16[i][t], _mm256_maddubs_epi16(c[i], q));
+                }
             }
         }
-        for (int t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
+        for (int i = 0; i < NR; ++i)
+            for (int t = 0; t < NT; ++t)
+                acc[i][t] = _mm256_add_epi32(acc[i][t], _mm256_madd_epi16(acc16[i][t], ones));
     }
-    for (int t = 0; t < NT; ++t) {
-        const int64_t tt = t0 + t;
-        const int32_t sumi = hsum_i32(acc[t]);
-        g.y[tt * g.ldy + r] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+    for (int i = 0; i < NR; ++i) {
+        for (int t = 0; t < NT; ++t) {
+            const int64_t tt = t0 + t;
+            const int32_t sumi = hsum_i32(acc[i][t]);
+            g.y[tt * g.ldy + r + i] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+        }
+    }
+}
+
+// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the leftover tokens 4 rows at a time.
+void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
+    int64_t t = 0;
+    for (; t + 4 <= g.n_tok; t += 4) {
+        int64_t r = r0;
+        for (; r + 2 <= r1; r += 2) i2_s_tile<2, 4>(g, r, t);
+        for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
+    }
+    for (; t < g.n_tok; ++t) {
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) i2_s_tile<4, 1>(g, r, t);
+        for (; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
     }
 }
 
 void gemm_i2_s_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* w = g.w + r * g.w_row_bytes;
-        int64_t t = 0;
-        for (; t + 4 <= g.n_tok; t += 4) i2_s_row_tokens<4>(w, g, t, r);
-        for (; t < g.n_tok; ++t) i2_s_row_tokens<1>(w, g, t, r);
-    }
+    // Panel height: about 16 KiB of weights.
+    int64_t panel = (16 << 10) / (g.w_row_bytes > 0 ? g.w_row_bytes : 1);
+    panel = panel < 4 ? 4 : panel & ~int64_t(3);
+    for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,11 +345,63 @@ float dot_q8_0_avx2(const uint8_t* w, const uint8_t* a, int64_t k) {
     return sumf;
 }
 
+// Sums of the 8 int32 lanes of each of v[0..7], as lane i of the result (exact: integer adds).
+inline __m256i hsum8x8_i32(const __m256i v[8]) {
+    const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// Eight rows at a time: per block the eight integer sums become one vector, scaled and accumulated in the
+// same per-row order as ref (sumf += sumi · (dw · da)), so the result is bit-identical with far fewer
+// horizontal reductions and scalar conversions.
+constexpr int64_t kQ8Stack = 2048;  // blocks of activation scales kept on the stack (k ≤ 65536)
+
 void gemm_q8_0_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        for (int64_t t = 0; t < g.n_tok; ++t) {
-            g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, g.a + t * g.a_row_bytes, g.k);
+    const int64_t nb = g.k / QK8_0;
+    if (nb > kQ8Stack) {
+        for (int64_t r = r0; r < r1; ++r) {
+            for (int64_t t = 0; t < g.n_tok; ++t)
+                g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, g.a + t * g.a_row_bytes, g.k);
         }
+        return;
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    float da[kQ8Stack];
+    for (int64_t t = 0; t < g.n_tok; ++t) {
+        const uint8_t* a = g.a + t * g.a_row_bytes;
+        for (int64_t ib = 0; ib < nb; ++ib) {
+            uint16_t d16;
+            std::memcpy(&d16, a + ib * BLOCK_Q8_0_BYTES, sizeof(d16));
+            da[ib] = fp16_to_fp32(d16);
+        }
+        int64_t r = r0;
+        for (; r + 8 <= r1; r += 8) {
+            const uint8_t* w = g.w + r * g.w_row_bytes;
+            __m256 sumf = _mm256_setzero_ps();
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + ib * BLOCK_Q8_0_BYTES + 2));
+                __m256i p[8];
+                uint16_t dw[8];
+                for (int i = 0; i < 8; ++i) {
+                    const uint8_t* wb = w + i * g.w_row_bytes + ib * BLOCK_Q8_0_BYTES;
+                    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+                    p[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv)),
+                                             ones);
+                    std::memcpy(&dw[i], wb, sizeof(uint16_t));
+                }
+                const __m256 sumi = _mm256_cvtepi32_ps(hsum8x8_i32(p));
+                const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(dw))),
+                                               _mm256_set1_ps(da[ib]));
+                sumf = _mm256_add_ps(sumf, _mm256_mul_ps(sumi, d));
+            }
+            alignas(32) float out[8];
+            _mm256_store_ps(out, sumf);
+            for (int i = 0; i < 8; ++i) g.y[t * g.ldy + r + i] = out[i];
+        }
+        for (; r < r1; ++r) g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, a, g.k);
     }
 }
 
@@ -372,12 +444,37 @@ float dot_f32_avx2(const float* a, const float* b, int64_t n) {
     return static_cast<float>(sum);
 }
 
+// Per token the activation row is widened to f32 once (on the stack, up to kF16Stack values), so each weight
+// row costs one conversion per 8 values instead of two. Same lanes, same order: bit-identical to dot_f16_avx2.
+constexpr int64_t kF16Stack = 8192;
+
 void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
-        for (int64_t t = 0; t < g.n_tok; ++t) {
-            g.y[t * g.ldy + r] =
-                dot_f16_avx2(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+    if (g.k > kF16Stack) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+            for (int64_t t = 0; t < g.n_tok; ++t) {
+                g.y[t * g.ldy + r] =
+                    dot_f16_avx2(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+            }
+        }
+        return;
+    }
+    alignas(32) float af[kF16Stack];
+    const int64_t np = g.k & ~int64_t(63);
+    for (int64_t t = 0; t < g.n_tok; ++t) {
+        const uint16_t* a = reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes);
+        for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(af + i, load_f16x8(a + i));
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+            __m256 acc[8];
+            for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+            for (int64_t i = 0; i < np; i += 64) {
+                for (int q = 0; q < 8; ++q)
+                    acc[q] = _mm256_fmadd_ps(load_f16x8(w + i + 8 * q), _mm256_load_ps(af + i + 8 * q), acc[q]);
+            }
+            double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
+            for (int64_t i = np; i < g.k; ++i) sum += static_cast<double>(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
+            g.y[t * g.ldy + r] = static_cast<float>(sum);
         }
     }
 }

@@ -411,7 +411,7 @@ TEST(gemm_tq_q8_K) {
 
 TEST(gemm_q6_K_and_q8_0) {
     for (int64_t k : {256, 512}) {
-        for (int64_t rows : {1, 5}) {
+        for (int64_t rows : {1, 5, 8, 19}) {
             const int64_t n_tok = 3, nb = k / 256;
             // Q6_K weights: random bytes with a small f16 scale (any byte pattern is a valid Q6_K block).
             std::vector<uint8_t> w6(static_cast<size_t>(rows * nb * trit::BLOCK_Q6_K_BYTES));
@@ -496,7 +496,7 @@ TEST(gemm_q6_K_and_q8_0) {
 
 TEST(gemm_float_types) {
     for (int64_t k : {1, 7, 63, 64, 65, 128, 200, 256, 2560}) {
-        for (int64_t rows : {1, 4, 7}) {
+        for (int64_t rows : {1, 4, 7, 9}) {
             const int64_t n_tok = 3;
             std::vector<float> wf(static_cast<size_t>(rows * k)), xf(static_cast<size_t>(n_tok * k));
             for (float& v : wf) v = normal(1.0f);
