@@ -62,7 +62,7 @@
         '<!@(node -p "require(\'fs\').readdirSync(\'addon\').filter((f) => f.endsWith(\'.cpp\')).sort().map((f) => \'addon/\' + f).join(\' \')")',
       ],
       'conditions': [
-        ['target_arch=="x64"', { 'dependencies': ['trit_kernels_avx2', 'trit_kernels_avx512'] }],
+        ['target_arch=="x64"', { 'dependencies': ['trit_kernels_avx2', 'trit_kernels_avxvnni', 'trit_kernels_avx512'] }],
         ['target_arch=="arm64" and trit_have_neon==1', { 'dependencies': ['trit_kernels_neon'] }],
       ],
     },
@@ -77,6 +77,15 @@
           'sources': ['kernels/x86-avx2.cpp'],
           'cflags': ['-mavx2', '-mfma', '-mf16c'],
           'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-mf16c'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': '5' } },  # /arch:AVX2
+        },
+        {
+          'target_name': 'trit_kernels_avxvnni',
+          'type': 'static_library',
+          'include_dirs': ['src', 'kernels'],
+          'sources': ['kernels/x86-avxvnni.cpp'],
+          'cflags': ['-mavx2', '-mfma', '-mf16c', '-mavxvnni'],
+          'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-mf16c', '-mavxvnni'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': '5' } },  # /arch:AVX2
         },
         {

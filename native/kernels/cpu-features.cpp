@@ -77,6 +77,8 @@ CpuFeatures cpu_features_detect() {
     const bool avx512f = bit(l7.ebx, 16), avx512dq = bit(l7.ebx, 17), avx512bw = bit(l7.ebx, 30),
                avx512vl = bit(l7.ebx, 31), avx512vnni = bit(l7.ecx, 11);
     f.avx2 = ymm_state && avx && avx2 && fma && f16c;
+    const CpuidRegs l71 = cpuid(7, 1);
+    f.avxvnni = f.avx2 && bit(l71.eax, 4);
     f.avx512vnni = f.avx2 && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
 #endif
     return f;
@@ -86,6 +88,7 @@ std::vector<const KernelTable*> kernels_available() {
     std::vector<const KernelTable*> tables;
     const CpuFeatures f = cpu_features_detect();
     if (f.avx512vnni && kernels_avx512vnni() != nullptr) tables.push_back(kernels_avx512vnni());
+    if (f.avxvnni && kernels_avxvnni() != nullptr) tables.push_back(kernels_avxvnni());
     if (f.avx2 && kernels_avx2() != nullptr) tables.push_back(kernels_avx2());
     tables.push_back(kernels_ref());
     return tables;
@@ -100,9 +103,9 @@ const KernelTable* kernels_select(const std::string& forced) {
     const std::vector<const KernelTable*> available = kernels_available();
     if (name.empty()) return available.front();
     if (name == "avx512") name = "avx512vnni";
-    if (name != "ref" && name != "avx2" && name != "avx512vnni") {
+    if (name != "ref" && name != "avx2" && name != "avxvnni" && name != "avx512vnni") {
         throw Error(ErrorCode::argument,
-                    "unknown kernel table '" + name + "' (expected ref, avx2 or avx512vnni)");
+                    "unknown kernel table '" + name + "' (expected ref, avx2, avxvnni or avx512vnni)");
     }
     for (const KernelTable* t : available) {
         if (name == t->name) return t;

@@ -101,18 +101,21 @@ struct KernelTable {
 const KernelTable* kernels_ref();
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512vnni();
+const KernelTable* kernels_avxvnni();
 
 // CPU features relevant to kernel choice (CPUID + XGETBV on x86: the OS must save the wide registers).
 struct CpuFeatures {
     bool avx2 = false;        // AVX2 + FMA + F16C, YMM state enabled
     bool avx512vnni = false;  // AVX-512 F/BW/VL/DQ + VNNI, ZMM and opmask state enabled
+    bool avxvnni = false;     // AVX-VNNI (VEX vpdpbusd on ymm), YMM state enabled
 };
 CpuFeatures cpu_features_detect();
 
 // Tables usable on this CPU, best first; always ends with ref.
 std::vector<const KernelTable*> kernels_available();
 
-// The table to use: `forced` if non-empty ("ref", "avx2", "avx512vnni"; "avx512" is accepted for the latter),
+// The table to use: `forced` if non-empty ("ref", "avx2", "avxvnni", "avx512vnni"; "avx512" is accepted for
+// the latter),
 // else env TRIT_KERNELS if set, else the best available. Throws trit::Error(argument) for an unknown name and
 // Error(unsupported) for a table this CPU cannot run.
 const KernelTable* kernels_select(const std::string& forced);

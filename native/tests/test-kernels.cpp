@@ -602,6 +602,7 @@ TEST(table_selection) {
     const trit::CpuFeatures f = trit::cpu_features_detect();
     if (!f.avx512vnni) CHECK_THROWS_CODE(trit::kernels_select("avx512"), trit::ErrorCode::unsupported);
     if (f.avx512vnni) CHECK(std::string(trit::kernels_select("avx512")->name) == "avx512vnni");
+    if (!f.avxvnni) CHECK_THROWS_CODE(trit::kernels_select("avxvnni"), trit::ErrorCode::unsupported);
     std::fprintf(stderr, "    tables on this CPU:");
     for (const std::string& n : names) std::fprintf(stderr, " %s", n.c_str());
     std::fprintf(stderr, "\n");
