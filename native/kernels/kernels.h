@@ -95,6 +95,10 @@ struct KernelTable {
     // For I2_S: bytes the repacked copy of a [rows × k] tensor needs, and the repacking itself.
     int64_t (*repack_i2_s_bytes)(int64_t rows, int64_t k);
     void (*repack_i2_s)(const uint8_t* src, uint8_t* dst, int64_t rows, int64_t k);
+
+    // ---- attention scores: s[j] = dot_f16(q, k + j·k_stride, hd) · scale for j < n_pos (bit-identical) ----
+    void (*attn_scores_f16)(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                            float scale, float* s);
 };
 
 // The tables compiled into this binary (each returns nullptr when its ISA was not compiled in).

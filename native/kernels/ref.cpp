@@ -368,6 +368,11 @@ void axpy_f16_ref(float alpha, const uint16_t* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += alpha * fp16_to_fp32(x[i]);
 }
 
+void attn_scores_f16_ref(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                         float scale, float* s) {
+    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_ref(q, k + j * k_stride, hd) * scale;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // GEMMs: every (row, token) pair is one row dot product, so a batched product equals token-by-token products.
 // ---------------------------------------------------------------------------------------------------------------
@@ -450,6 +455,7 @@ const KernelTable kRefTable = {
     axpy_f16_ref,
     nullptr,
     nullptr,
+    attn_scores_f16_ref,
 };
 
 }  // namespace

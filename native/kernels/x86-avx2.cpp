@@ -448,6 +448,20 @@ float dot_f32_avx2(const float* a, const float* b, int64_t n) {
 // row costs one conversion per 8 values instead of two. Same lanes, same order: bit-identical to dot_f16_avx2.
 constexpr int64_t kF16Stack = 8192;
 
+// dot_f16_avx2(w, a, k) with a already widened to f32 in af (its first k & ~63 values): bit-identical.
+inline float dot_f16_widened(const uint16_t* w, const float* af, const uint16_t* a, int64_t k) {
+    const int64_t np = k & ~int64_t(63);
+    __m256 acc[8];
+    for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < np; i += 64) {
+        for (int q = 0; q < 8; ++q)
+            acc[q] = _mm256_fmadd_ps(load_f16x8(w + i + 8 * q), _mm256_load_ps(af + i + 8 * q), acc[q]);
+    }
+    double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
+    for (int64_t i = np; i < k; ++i) sum += static_cast<double>(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
+    return static_cast<float>(sum);
+}
+
 void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
     if (g.k > kF16Stack) {
         for (int64_t r = r0; r < r1; ++r) {
@@ -466,17 +480,22 @@ void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
         for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(af + i, load_f16x8(a + i));
         for (int64_t r = r0; r < r1; ++r) {
             const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
-            __m256 acc[8];
-            for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
-            for (int64_t i = 0; i < np; i += 64) {
-                for (int q = 0; q < 8; ++q)
-                    acc[q] = _mm256_fmadd_ps(load_f16x8(w + i + 8 * q), _mm256_load_ps(af + i + 8 * q), acc[q]);
-            }
-            double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
-            for (int64_t i = np; i < g.k; ++i) sum += static_cast<double>(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
-            g.y[t * g.ldy + r] = static_cast<float>(sum);
+            g.y[t * g.ldy + r] = dot_f16_widened(w, af, a, g.k);
         }
     }
+}
+
+// Twin of attn_scores_f16_ref: the query is widened once for all positions.
+void attn_scores_f16_avx2(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                          float scale, float* s) {
+    if (hd > kF16Stack) {
+        for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_avx2(q, k + j * k_stride, hd) * scale;
+        return;
+    }
+    alignas(32) float qf[kF16Stack];
+    const int64_t np = hd & ~int64_t(63);
+    for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(qf + i, load_f16x8(q + i));
+    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_widened(k + j * k_stride, qf, q, hd) * scale;
 }
 
 void gemm_f32_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
@@ -517,6 +536,7 @@ const KernelTable* kernels_avx2() {
         t.gemm_f32 = gemm_f32_avx2;
         t.dot_f16 = dot_f16_avx2;
         t.axpy_f16 = axpy_f16_avx2;
+        t.attn_scores_f16 = attn_scores_f16_avx2;
         return t;
     }();
     return &table;

@@ -592,6 +592,30 @@ TEST(attention_kernels) {
     CHECK(trit::reduce16_f32(lanes) == 120.0f);
 }
 
+TEST(attention_scores) {
+    for (int64_t hd : {1, 64, 80, 128, 256}) {
+        for (int64_t n_pos : {1, 7, 64, 129}) {
+            const int64_t stride = hd * 3 + 5;  // rows of several heads, odd stride
+            std::vector<uint16_t> q(static_cast<size_t>(hd)), k(static_cast<size_t>(stride * n_pos));
+            for (uint16_t& v : q) v = trit::fp32_to_fp16(normal(1.0f));
+            for (uint16_t& v : k) v = trit::fp32_to_fp16(normal(1.0f));
+            std::vector<float> s0(static_cast<size_t>(n_pos));
+            ref().attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s0.data());
+            for (int64_t j = 0; j < n_pos; ++j) {
+                CHECK(same_bits(s0[static_cast<size_t>(j)],
+                                ref().dot_f16(q.data(), k.data() + 2 + j * stride, hd) * 0.125f));
+            }
+            for (const KernelTable* t : simd_tables()) {
+                std::vector<float> s1(static_cast<size_t>(n_pos + 1), 7.0f);
+                t->attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s1.data());
+                CHECK_MSG(std::memcmp(s1.data(), s0.data(), s0.size() * sizeof(float)) == 0 &&
+                              s1[static_cast<size_t>(n_pos)] == 7.0f,
+                          std::string(t->name) + " attn_scores_f16 hd=" + std::to_string(hd));
+            }
+        }
+    }
+}
+
 TEST(table_selection) {
     const std::vector<std::string> names = trit::available_kernels();
     REQUIRE(!names.empty());
