@@ -106,12 +106,16 @@ const KernelTable* kernels_ref();
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512vnni();
 const KernelTable* kernels_avxvnni();
+const KernelTable* kernels_neon();
+const KernelTable* kernels_neondot();
 
 // CPU features relevant to kernel choice (CPUID + XGETBV on x86: the OS must save the wide registers).
 struct CpuFeatures {
     bool avx2 = false;        // AVX2 + FMA + F16C, YMM state enabled
     bool avx512vnni = false;  // AVX-512 F/BW/VL/DQ + VNNI, ZMM and opmask state enabled
     bool avxvnni = false;     // AVX-VNNI (VEX vpdpbusd on ymm), YMM state enabled
+    bool neon = false;        // aarch64 Advanced SIMD
+    bool dotprod = false;     // aarch64 FEAT_DotProd (SDOT/UDOT)
 };
 CpuFeatures cpu_features_detect();
 
