@@ -156,9 +156,8 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     for (int i = 0; i < NR; ++i) w[i] = g.w + (r + i) * g.w_row_bytes;
     const int8_t* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
-    __m256i acc[NR][NT];
-    for (int i = 0; i < NR; ++i)
-        for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_setzero_si256();
+    // int32 sums live in memory (touched once per 8 blocks) so the int16 tile keeps the registers.
+    alignas(32) int32_t acc[NR][NT][8] = {};
     for (int64_t b0 = 0; b0 < nb; b0 += 8) {
         const int64_t b1 = b0 + 8 < nb ? b0 + 8 : nb;
         __m256i acc16[NR][NT];
@@ -181,20 +180,24 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
                 }
             }
         }
-        for (int i = 0; i < NR; ++i)
-            for (int t = 0; t < NT; ++t)
-                acc[i][t] = _mm256_add_epi32(acc[i][t], _mm256_madd_epi16(acc16[i][t], ones));
+        for (int i = 0; i < NR; ++i) {
+            for (int t = 0; t < NT; ++t) {
+                __m256i* p = reinterpret_cast<__m256i*>(acc[i][t]);
+                _mm256_store_si256(p, _mm256_add_epi32(_mm256_load_si256(p), _mm256_madd_epi16(acc16[i][t], ones)));
+            }
+        }
     }
     for (int i = 0; i < NR; ++i) {
         for (int t = 0; t < NT; ++t) {
             const int64_t tt = t0 + t;
-            const int32_t sumi = hsum_i32(acc[i][t]);
+            const int32_t sumi = hsum_i32(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc[i][t])));
             g.y[tt * g.ldy + r + i] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
         }
     }
 }
 
-// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the leftover tokens 4 rows at a time.
+// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the leftover tokens one row at a time (for a
+// single token more rows per tile only add register pressure: the row is one sequential stream).
 void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     int64_t t = 0;
     for (; t + 4 <= g.n_tok; t += 4) {
@@ -203,9 +206,7 @@ void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
         for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
     }
     for (; t < g.n_tok; ++t) {
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) i2_s_tile<4, 1>(g, r, t);
-        for (; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
+        for (int64_t r = r0; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
     }
 }
 

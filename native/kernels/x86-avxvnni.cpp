@@ -63,9 +63,7 @@ void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
         for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
     }
     for (; t < g.n_tok; ++t) {
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) i2_s_tile<4, 1>(g, r, t);
-        for (; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
+        for (int64_t r = r0; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
     }
 }
 
