@@ -99,6 +99,11 @@ struct KernelTable {
     // ---- attention scores: s[j] = dot_f16(q, k + j·k_stride, hd) · scale for j < n_pos (bit-identical) ----
     void (*attn_scores_f16)(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
                             float scale, float* s);
+    // ---- attention output: out[d] = Σ_j p[j] · v_j[d] (v_j = v + j·v_stride) for d < hd, in the order of
+    // ref: positions j < min(np, n_pos) go to lane j mod 64 (y += p·v, multiply then add), the 64 lanes are
+    // summed with reduce64_f32, then positions np ≤ j < n_pos are added in double (np = multiple of 64). ----
+    void (*attn_pv_f16)(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np,
+                        int64_t hd, float* out);
 };
 
 // The tables compiled into this binary (each returns nullptr when its ISA was not compiled in).

@@ -486,6 +486,57 @@ void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
     }
 }
 
+// Twin of attn_pv_f16_ref, 64 dimensions at a time: lane L's sum over positions L, L + 64, ... stays in
+// registers (same multiply-then-add order per lane as ref), the 64 lanes go to a stack buffer and the
+// reduce64 tree runs across lanes, vectorised over the dimensions.
+void attn_pv_f16_avx2(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np, int64_t hd,
+                      float* out) {
+    const int64_t n_lane_pos = np < n_pos ? np : n_pos;
+    const int64_t hd64 = hd & ~int64_t(63);
+    alignas(32) float lanes[64][64];
+    for (int64_t d0 = 0; d0 < hd64; d0 += 64) {
+        if (np > 0) {
+            for (int64_t L = 0; L < 64; ++L) {
+                __m256 acc[8];
+                for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+                for (int64_t j = L; j < n_lane_pos; j += 64) {
+                    const __m256 pj = _mm256_set1_ps(p[j]);
+                    const uint16_t* vj = v + j * v_stride + d0;
+                    for (int q = 0; q < 8; ++q)
+                        acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(pj, load_f16x8(vj + 8 * q)));
+                }
+                for (int q = 0; q < 8; ++q) _mm256_store_ps(&lanes[L][8 * q], acc[q]);
+            }
+        }
+        for (int q = 0; q < 8; ++q) {
+            double sum[8];
+            if (np > 0) {
+                // reduce64_f32 per dimension: c_l = (x_l + x_{32+l}) + (x_{16+l} + x_{48+l}), then 16 → 1.
+                __m256 c[16];
+                for (int l = 0; l < 16; ++l) {
+                    c[l] = _mm256_add_ps(_mm256_add_ps(_mm256_load_ps(&lanes[l][8 * q]), _mm256_load_ps(&lanes[32 + l][8 * q])),
+                                         _mm256_add_ps(_mm256_load_ps(&lanes[16 + l][8 * q]), _mm256_load_ps(&lanes[48 + l][8 * q])));
+                }
+                __m256 t8[8], t4[4];
+                for (int l = 0; l < 8; ++l) t8[l] = _mm256_add_ps(c[8 + l], c[l]);
+                for (int l = 0; l < 4; ++l) t4[l] = _mm256_add_ps(t8[4 + l], t8[l]);
+                const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
+                alignas(32) float rf[8];
+                _mm256_store_ps(rf, r);
+                for (int e = 0; e < 8; ++e) sum[e] = static_cast<double>(rf[e]);
+            } else {
+                for (int e = 0; e < 8; ++e) sum[e] = 0.0;
+            }
+            for (int64_t j = np; j < n_pos; ++j) {
+                const uint16_t* vj = v + j * v_stride + d0 + 8 * q;
+                for (int e = 0; e < 8; ++e) sum[e] += static_cast<double>(p[j] * fp16_to_fp32(vj[e]));
+            }
+            for (int e = 0; e < 8; ++e) out[d0 + 8 * q + e] = static_cast<float>(sum[e]);
+        }
+    }
+    if (hd64 < hd) kernels_ref()->attn_pv_f16(p, v + hd64, v_stride, n_pos, np, hd - hd64, out + hd64);
+}
+
 // Twin of attn_scores_f16_ref: the query is widened once for all positions.
 void attn_scores_f16_avx2(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
                           float scale, float* s) {
@@ -538,6 +589,7 @@ const KernelTable* kernels_avx2() {
         t.dot_f16 = dot_f16_avx2;
         t.axpy_f16 = axpy_f16_avx2;
         t.attn_scores_f16 = attn_scores_f16_avx2;
+        t.attn_pv_f16 = attn_pv_f16_avx2;
         return t;
     }();
     return &table;

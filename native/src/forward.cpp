@@ -95,8 +95,6 @@ Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& poo
     scores_.resize(nth * scores_stride_);
     p16_.resize(nth * scores_stride_);
     q16_.resize(nth * static_cast<size_t>(hp_.head_dim));
-    lanes_.resize(nth * 64 * static_cast<size_t>(hp_.head_dim));
-    tail_.resize(nth * static_cast<size_t>(hp_.head_dim));
     theta_scale_ = std::pow(hp_.rope_freq_base, -2.0f / static_cast<float>(hp_.n_rot));
     kq_scale_ = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
 }
@@ -213,8 +211,6 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
         float* s = scores_.data() + static_cast<size_t>(ith) * scores_stride_;
         uint16_t* p16 = p16_.data() + static_cast<size_t>(ith) * scores_stride_;
         uint16_t* q16 = q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
-        float* lanes = lanes_.data() + static_cast<size_t>(ith) * static_cast<size_t>(64 * hd);
-        double* tail = tail_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
         int64_t i0, i1;
         split_range(n_items, ith, nth, 1, &i0, &i1);
         for (int64_t item = i0; item < i1; ++item) {
@@ -239,18 +235,8 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
             kt_.fp16_to_fp32(p16, s, n_pos);
 
             const int32_t np = n_kv & ~63;
-            const int32_t n_lane_pos = std::min(np, n_pos);
-            if (np > 0) std::fill(lanes, lanes + 64 * hd, 0.0f);
-            for (int32_t j = 0; j < n_lane_pos; ++j)
-                kt_.axpy_f16(s[j], kv.v(il, j) + kv_off, lanes + (j % 64) * hd, hd);
-            for (int64_t d = 0; d < hd; ++d)
-                tail[d] = np > 0 ? static_cast<double>(reduce64_f32(lanes + d, hd)) : 0.0;
-            for (int32_t j = np; j < n_pos; ++j) {
-                const uint16_t* v = kv.v(il, j) + kv_off;
-                for (int64_t d = 0; d < hd; ++d) tail[d] += static_cast<double>(s[j] * fp16_to_fp32(v[d]));
-            }
-            float* o = &attn_[static_cast<size_t>(t * n_q + h * hd)];
-            for (int64_t d = 0; d < hd; ++d) o[d] = static_cast<float>(tail[d]);
+            kt_.attn_pv_f16(s, kv.v(il, 0) + kv_off, hp_.n_embd_kv(), n_pos, np, hd,
+                            &attn_[static_cast<size_t>(t * n_q + h * hd)]);
         }
     };
     parallel(n_items * (pos0 + n) * hd * 2, work);

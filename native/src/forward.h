@@ -77,8 +77,6 @@ class Forward {
     std::vector<uint16_t> p16_;     // [n_threads][n_ctx padded to 32]  probabilities rounded to F16
     size_t scores_stride_ = 0;
     std::vector<uint16_t> q16_;  // [n_threads][head_dim]       query rounded to F16
-    std::vector<float> lanes_;   // [n_threads][64][head_dim]   P·V partial sums, one row per lane
-    std::vector<double> tail_;   // [n_threads][head_dim]       P·V result before the final rounding
 };
 
 }  // namespace trit

@@ -616,6 +616,38 @@ TEST(attention_scores) {
     }
 }
 
+TEST(attention_pv) {
+    for (int64_t hd : {1, 64, 80, 128}) {
+        for (int64_t n_pos : {1, 31, 64, 100, 200}) {
+            const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
+            const int64_t stride = hd * 2 + 3;
+            std::vector<float> p(static_cast<size_t>(n_pos));
+            for (float& x : p) x = trit::fp16_to_fp32(trit::fp32_to_fp16(uniform(0.0f, 0.05f)));
+            std::vector<uint16_t> v(static_cast<size_t>(stride * n_pos));
+            for (uint16_t& x : v) x = trit::fp32_to_fp16(normal(1.0f));
+            std::vector<float> o0(static_cast<size_t>(hd));
+            ref().attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o0.data());
+            for (int64_t d = 0; d < hd; ++d) {
+                double want = 0, mag = 0;
+                for (int64_t j = 0; j < n_pos; ++j) {
+                    const double x = static_cast<double>(p[static_cast<size_t>(j)]) *
+                                     trit::fp16_to_fp32(v[static_cast<size_t>(1 + j * stride + d)]);
+                    want += x;
+                    mag += std::fabs(x);
+                }
+                CHECK(std::fabs(o0[static_cast<size_t>(d)] - want) <= 1e-5 * mag + 1e-30);
+            }
+            for (const KernelTable* t : simd_tables()) {
+                std::vector<float> o1(static_cast<size_t>(hd + 1), 7.0f);
+                t->attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o1.data());
+                CHECK_MSG(std::memcmp(o1.data(), o0.data(), o0.size() * sizeof(float)) == 0 &&
+                              o1[static_cast<size_t>(hd)] == 7.0f,
+                          std::string(t->name) + " attn_pv_f16 hd=" + std::to_string(hd) + " n=" + std::to_string(n_pos));
+            }
+        }
+    }
+}
+
 TEST(table_selection) {
     const std::vector<std::string> names = trit::available_kernels();
     REQUIRE(!names.empty());
