@@ -102,7 +102,7 @@ if (opts.only === undefined || opts.only === '2b4t') {
       '128,1024',
       '--tg',
       '32',
-      ...(long ? ['--ttft', '2048', '--ctx-rss', '4096'] : []),
+      ...(long ? ['--ttft', '2048', '--long-reps', String(Math.min(reps, 3)), '--ctx-rss', '4096'] : []),
     ]),
   );
   rows.push(runBench('2B4T-shaped, 8-bit head', [...m, ...threadArgs, '--lm-head', 'q8', '--pp', '128', '--tg', '32']));
@@ -114,7 +114,7 @@ if (opts.only === undefined || opts.only === '2b4t') {
       '--lm-head',
       'file',
       '--pp',
-      long ? '128,1024' : '128',
+      '128',
       '--tg',
       '32',
     ]),
@@ -139,6 +139,7 @@ const header = [
   'RSS load MB',
   'RSS 4k ctx MB',
 ];
+const ttftReps = rows.find((r) => r.ttft_reps !== undefined && r.label.startsWith('2B4T'))?.ttft_reps;
 const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
 for (const r of rows) {
   const cells = [
@@ -162,7 +163,9 @@ for (const r of rows) {
 }
 const cpu = cpuModel();
 const table = [
-  `CPU: ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM. Medians of ${reps} runs; node ${process.version}.`,
+  `CPU: ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM. Medians of ${reps} runs` +
+    (ttftReps !== undefined && ttftReps !== reps ? ` (2B4T TTFT: ${ttftReps} runs)` : '') +
+    `; node ${process.version}.`,
   '',
   ...lines,
 ].join('\n');

@@ -48,6 +48,7 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
   const ttft = intOption(options.ttft, 'ttft', 0, 1 << 20, 0);
   const ctxRss = intOption(options['ctx-rss'], 'ctx-rss', 0, 1 << 20, 0);
   const keystroke = intOption(options.keystroke, 'keystroke', 0, 1 << 20, 0);
+  const longReps = intOption(options['long-reps'], 'long-reps', 1, 1000, reps);
   for (const [name, n] of [
     ['--pp', Math.max(...pps)],
     ['--tg', tg + 1],
@@ -83,7 +84,7 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
   if (ttft > 0) {
     const prompt = benchTokens(info, ttft);
     const edited = editedAt(info, prompt, ttft - 2);
-    for (let i = 0; i < reps; i++) {
+    for (let i = 0; i < longReps; i++) {
       model.dropSlot('bench:ttft');
       const cold = await model.complete({ slot: 'bench:ttft', prompt, maxTokens: 1, ignoreEog: true }).done;
       ttftRuns.cold.push(cold.totalMs);
@@ -147,6 +148,7 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
   };
   if (ttft > 0) {
     result.ttft_tokens = ttft;
+    result.ttft_reps = longReps;
     result.ttft_cold_ms = median(ttftRuns.cold);
     result.ttft_edit_ms = median(ttftRuns.edit);
     result.ttft_edit_evaluated = median(ttftRuns.editEvaluated);

@@ -19,8 +19,9 @@ Commands:
   generate  --model FILE (--prompt T | --tokens 1,2,3) [--n 32] [--temp 0] [--top-k K] [--top-p P]
             [--seed S] [--stop S]... [--json]          continue a prompt; streams text unless --json
   logits    --model FILE --tokens 1,2,3 --out FILE.bin float32 LE [n_tokens x n_vocab], one batch
-  bench     --model FILE [--pp 128[,1024]] [--tg 32] [--reps 1] [--ttft 2048] [--ctx-rss 4096]
-            [--keystroke 256] [--json]              prefill/decode speed, bandwidth roofline, memory
+  bench     --model FILE [--pp 128[,1024]] [--tg 32] [--reps 1] [--ttft 2048] [--long-reps N]
+            [--ctx-rss 4096] [--keystroke 256] [--json]
+                                                       prefill/decode speed, bandwidth roofline, memory
 
 Options for every command:
   --model FILE     a BitNet GGUF (default: the shipped model, models/trit-code.gguf)
@@ -54,6 +55,7 @@ const optionSpec = {
   tg: { type: 'string' },
   reps: { type: 'string' },
   ttft: { type: 'string' },
+  'long-reps': { type: 'string' },
   'ctx-rss': { type: 'string' },
   keystroke: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -65,7 +67,7 @@ const commandOptions = {
   tokenize: ['text', 'special'],
   generate: ['prompt', 'tokens', 'n', 'temp', 'top-k', 'top-p', 'seed', 'stop', 'special'],
   logits: ['tokens', 'out'],
-  bench: ['pp', 'tg', 'reps', 'ttft', 'ctx-rss', 'keystroke'],
+  bench: ['pp', 'tg', 'reps', 'long-reps', 'ttft', 'ctx-rss', 'keystroke'],
 };
 const commonOptions = ['model', 'threads', 'kernels', 'ctx', 'lm-head', 'json', 'help'];
 
