@@ -27,34 +27,103 @@ export function benchTokens(info, count) {
   return tokens;
 }
 
+/** A copy of `tokens` with the token at `index` replaced by another valid one. */
+function editedAt(info, tokens, index) {
+  const out = [...tokens];
+  const other = benchTokens(info, tokens.length + 8).slice(-8);
+  out[index] = other.find((id) => id !== tokens[index]);
+  return out;
+}
+
+function ppList(value, maxCtx, intOption) {
+  const parts = (value ?? '128').split(',').map((p) => p.trim());
+  return parts.map((p) => intOption(p, 'pp', 1, maxCtx, 128));
+}
+
 export async function bench({ native, model, loadMs }, options, { intOption, print }) {
-  const pp = intOption(options.pp, 'pp', 1, 1 << 20, 128);
+  const { info } = model;
+  const pps = ppList(options.pp, 1 << 20, intOption);
   const tg = intOption(options.tg, 'tg', 1, 1 << 20, 32);
   const reps = intOption(options.reps, 'reps', 1, 1000, 1);
-  const { info } = model;
-  if (pp > info.nCtx || tg + 1 > info.nCtx) {
-    throw new Error(`--pp ${pp} / --tg ${tg} do not fit the context of ${info.nCtx} tokens (use --ctx)`);
+  const ttft = intOption(options.ttft, 'ttft', 0, 1 << 20, 0);
+  const ctxRss = intOption(options['ctx-rss'], 'ctx-rss', 0, 1 << 20, 0);
+  const keystroke = intOption(options.keystroke, 'keystroke', 0, 1 << 20, 0);
+  const longReps = intOption(options['long-reps'], 'long-reps', 1, 1000, reps);
+  for (const [name, n] of [
+    ['--pp', Math.max(...pps)],
+    ['--tg', tg + 1],
+    ['--ttft', ttft],
+    ['--ctx-rss', ctxRss],
+    ['--keystroke', keystroke + 17],
+  ]) {
+    if (n > info.nCtx) throw new Error(`${name} needs ${n} tokens, more than the context of ${info.nCtx} (use --ctx)`);
   }
   const rssAfterLoad = process.memoryUsage().rss;
-  const prompt = benchTokens(info, pp);
 
   // Warm-up: first-touch of the mapped weights and scratch buffers.
-  await model.complete({ slot: '', prompt: prompt.slice(0, Math.min(8, pp)), maxTokens: 2, ignoreEog: true }).done;
+  const warm = benchTokens(info, 8);
+  await model.complete({ slot: '', prompt: warm.slice(0, Math.min(8, pps[0])), maxTokens: 2, ignoreEog: true }).done;
 
-  const ppRuns = [];
+  const ppRuns = pps.map(() => []);
   const tgRuns = [];
   for (let i = 0; i < reps; i++) {
-    const p = await model.complete({ slot: '', prompt, maxTokens: 0 }).done;
-    ppRuns.push(p.evaluatedTokens / (p.prefillMs / 1000));
+    for (let j = 0; j < pps.length; j++) {
+      const p = await model.complete({ slot: '', prompt: benchTokens(info, pps[j]), maxTokens: 0 }).done;
+      ppRuns[j].push(p.evaluatedTokens / (p.prefillMs / 1000));
+    }
     // tg + 1 tokens: the first comes from the prompt's logits, each of the other tg needs one forward step.
-    const g = await model.complete({ slot: '', prompt: prompt.slice(0, 1), maxTokens: tg + 1, ignoreEog: true }).done;
+    const g = await model.complete({ slot: '', prompt: warm.slice(0, 1), maxTokens: tg + 1, ignoreEog: true }).done;
     if (g.generatedTokens !== tg + 1)
       throw new Error(`decode stopped early (${g.stopReason}) after ${g.generatedTokens} tokens`);
     tgRuns.push(tg / (g.decodeMs / 1000));
   }
 
+  // Time to first token for a long prompt: cold (empty slot), then the same prompt with one token changed
+  // near the end (the slot keeps the common prefix, so only the tail is evaluated again).
+  const ttftRuns = { cold: [], edit: [], editEvaluated: [] };
+  if (ttft > 0) {
+    const prompt = benchTokens(info, ttft);
+    const edited = editedAt(info, prompt, ttft - 2);
+    for (let i = 0; i < longReps; i++) {
+      model.dropSlot('bench:ttft');
+      const cold = await model.complete({ slot: 'bench:ttft', prompt, maxTokens: 1, ignoreEog: true }).done;
+      ttftRuns.cold.push(cold.totalMs);
+      const edit = await model.complete({ slot: 'bench:ttft', prompt: edited, maxTokens: 1, ignoreEog: true }).done;
+      ttftRuns.edit.push(edit.totalMs);
+      ttftRuns.editEvaluated.push(edit.evaluatedTokens);
+    }
+    model.dropSlot('bench:ttft');
+  }
+
+  // A one-line completion after a keystroke: the document prompt is cached, one token is typed, up to 16
+  // tokens come back.
+  const keyRuns = [];
+  if (keystroke > 0) {
+    const prompt = benchTokens(info, keystroke + reps + 1);
+    await model.complete({ slot: 'bench:key', prompt: prompt.slice(0, keystroke), maxTokens: 1 }).done;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const r = await model.complete({
+        slot: 'bench:key',
+        prompt: prompt.slice(0, keystroke + i + 1),
+        maxTokens: 16,
+        ignoreEog: true,
+      }).done;
+      keyRuns.push({ engine: r.totalMs, wall: performance.now() - t0 });
+    }
+    model.dropSlot('bench:key');
+  }
+
   const bandwidth = native.memoryReadBandwidth(info.threads, bandwidthBufferBytes);
   const { weightBytes } = model.stats();
+  const rssBeforeCtx = process.memoryUsage().rss;
+  let rssCtx = null;
+  if (ctxRss > 0) {
+    const r = await model.complete({ slot: 'bench:ctx', prompt: benchTokens(info, ctxRss), maxTokens: 1 }).done;
+    if (r.evaluatedTokens !== ctxRss) throw new Error(`context prompt evaluated ${r.evaluatedTokens} tokens`);
+    rssCtx = process.memoryUsage().rss / 2 ** 20;
+    model.dropSlot('bench:ctx');
+  }
   const result = {
     model: info.path,
     name: info.name,
@@ -63,25 +132,49 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
     n_params: info.nParams,
     threads: info.threads,
     kernels: info.kernels,
-    pp,
+    pp: pps[0],
     tg,
     reps,
-    pp_tps: median(ppRuns),
+    pp_tps: median(ppRuns[0]),
+    pp_tps_by_len: Object.fromEntries(pps.map((n, j) => [n, median(ppRuns[j])])),
     tg_tps: median(tgRuns),
     bandwidth_gbs: bandwidth / 1e9,
     weight_bytes_per_token: weightBytes,
     roofline_tg_tps: weightBytes > 0 ? bandwidth / weightBytes : null,
+    roofline_fraction: weightBytes > 0 ? median(tgRuns) / (bandwidth / weightBytes) : null,
     load_ms: loadMs,
     rss_mb_after_load: rssAfterLoad / 2 ** 20,
-    rss_mb: process.memoryUsage().rss / 2 ** 20,
+    rss_mb: rssBeforeCtx / 2 ** 20,
   };
+  if (ttft > 0) {
+    result.ttft_tokens = ttft;
+    result.ttft_reps = longReps;
+    result.ttft_cold_ms = median(ttftRuns.cold);
+    result.ttft_edit_ms = median(ttftRuns.edit);
+    result.ttft_edit_evaluated = median(ttftRuns.editEvaluated);
+  }
+  if (keystroke > 0) {
+    result.keystroke_prompt = keystroke;
+    result.keystroke_ms = median(keyRuns.map((k) => k.engine));
+    result.keystroke_wall_ms = median(keyRuns.map((k) => k.wall));
+  }
+  if (rssCtx !== null) {
+    result.ctx_rss_tokens = ctxRss;
+    result.rss_mb_ctx = rssCtx;
+  }
   if (options.json) return print(result);
   const row = (k, v) => process.stdout.write(`${k.padEnd(24)} ${v}\n`);
   row('model', `${result.model} (${result.weight_type}, head ${result.lm_head_type})`);
   row('threads / kernels', `${result.threads} / ${result.kernels}`);
-  row(`prefill ${pp} tok/s`, result.pp_tps.toFixed(1));
+  for (const n of pps) row(`prefill ${n} tok/s`, result.pp_tps_by_len[n].toFixed(1));
   row(`decode ${tg} tok/s`, result.tg_tps.toFixed(1));
   row('read bandwidth GB/s', result.bandwidth_gbs.toFixed(1));
   row('decode roofline tok/s', result.roofline_tg_tps === null ? '-' : result.roofline_tg_tps.toFixed(1));
+  if (ttft > 0) {
+    row(`TTFT ${ttft} cold ms`, result.ttft_cold_ms.toFixed(0));
+    row(`TTFT ${ttft} edit ms`, `${result.ttft_edit_ms.toFixed(1)} (${result.ttft_edit_evaluated} evaluated)`);
+  }
+  if (keystroke > 0) row('keystroke line ms', result.keystroke_ms.toFixed(1));
   row('RSS MB', result.rss_mb.toFixed(0));
+  if (rssCtx !== null) row(`RSS MB after ${ctxRss} ctx`, rssCtx.toFixed(0));
 }

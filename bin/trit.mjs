@@ -19,7 +19,8 @@ Commands:
   generate  --model FILE (--prompt T | --tokens 1,2,3) [--n 32] [--temp 0] [--top-k K] [--top-p P]
             [--seed S] [--stop S]... [--json]          continue a prompt; streams text unless --json
   logits    --model FILE --tokens 1,2,3 --out FILE.bin float32 LE [n_tokens x n_vocab], one batch
-  bench     --model FILE [--pp 128] [--tg 32] [--reps 1] [--json]
+  bench     --model FILE [--pp 128[,1024]] [--tg 32] [--reps 1] [--ttft 2048] [--long-reps N]
+            [--ctx-rss 4096] [--keystroke 256] [--json]
                                                        prefill/decode speed, bandwidth roofline, memory
 
 Options for every command:
@@ -27,6 +28,7 @@ Options for every command:
   --threads N      engine threads (default: physical cores)
   --kernels NAME   force a kernel table (ref, avx2, avx512vnni, ...; default: the best for this CPU)
   --ctx N          context length per slot (default: min(model context, 4096))
+  --lm-head MODE   auto (default), file (the embedding's own type) or q8 (LM head repacked to 8 bits)
   --json           one JSON object on stdout
   --special        (tokenize, generate --prompt) turn special-token text like <|eot_id|> into its id
   -h, --help       this text`;
@@ -36,6 +38,7 @@ const optionSpec = {
   threads: { type: 'string' },
   kernels: { type: 'string' },
   ctx: { type: 'string' },
+  'lm-head': { type: 'string' },
   json: { type: 'boolean', default: false },
   special: { type: 'boolean', default: false },
   text: { type: 'string' },
@@ -51,6 +54,10 @@ const optionSpec = {
   pp: { type: 'string' },
   tg: { type: 'string' },
   reps: { type: 'string' },
+  ttft: { type: 'string' },
+  'long-reps': { type: 'string' },
+  'ctx-rss': { type: 'string' },
+  keystroke: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 };
 
@@ -60,9 +67,9 @@ const commandOptions = {
   tokenize: ['text', 'special'],
   generate: ['prompt', 'tokens', 'n', 'temp', 'top-k', 'top-p', 'seed', 'stop', 'special'],
   logits: ['tokens', 'out'],
-  bench: ['pp', 'tg', 'reps'],
+  bench: ['pp', 'tg', 'reps', 'long-reps', 'ttft', 'ctx-rss', 'keystroke'],
 };
-const commonOptions = ['model', 'threads', 'kernels', 'ctx', 'json', 'help'];
+const commonOptions = ['model', 'threads', 'kernels', 'ctx', 'lm-head', 'json', 'help'];
 
 export class UsageError extends Error {}
 
@@ -129,6 +136,11 @@ async function openModel(options) {
   const ctx = intOption(options.ctx, 'ctx', 0, 1 << 24);
   if (ctx !== undefined) loadOptions.contextLength = ctx;
   if (options.kernels !== undefined) loadOptions.kernels = options.kernels;
+  if (options['lm-head'] !== undefined) {
+    if (!['auto', 'file', 'q8'].includes(options['lm-head']))
+      throw new UsageError(`--lm-head must be auto, file or q8, got "${options['lm-head']}"`);
+    loadOptions.lmHead = options['lm-head'];
+  }
   const { native } = await loadNativeModule();
   const t0 = performance.now();
   const model = await native.loadModel(path, loadOptions);

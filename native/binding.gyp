@@ -10,8 +10,7 @@
 {
   'variables': {
     'trit_version': '<!(node -p "require(\'../package.json\').version")',
-    # The NEON kernels are optional until kernels/arm-neon.cpp exists.
-    'trit_have_neon': '<!(node -p "+require(\'fs\').existsSync(\'kernels/arm-neon.cpp\')")',
+    'trit_have_neon': 1,
     # 1 = AddressSanitizer + UndefinedBehaviorSanitizer, for scripts/test-native-asan.sh (never shipped).
     'trit_sanitize%': 0,
   },
@@ -62,8 +61,8 @@
         '<!@(node -p "require(\'fs\').readdirSync(\'addon\').filter((f) => f.endsWith(\'.cpp\')).sort().map((f) => \'addon/\' + f).join(\' \')")',
       ],
       'conditions': [
-        ['target_arch=="x64"', { 'dependencies': ['trit_kernels_avx2', 'trit_kernels_avx512'] }],
-        ['target_arch=="arm64" and trit_have_neon==1', { 'dependencies': ['trit_kernels_neon'] }],
+        ['target_arch=="x64"', { 'dependencies': ['trit_kernels_avx2', 'trit_kernels_avxvnni', 'trit_kernels_avx512'] }],
+        ['target_arch=="arm64" and trit_have_neon==1', { 'dependencies': ['trit_kernels_neon', 'trit_kernels_neondot'] }],
       ],
     },
   ],
@@ -77,6 +76,15 @@
           'sources': ['kernels/x86-avx2.cpp'],
           'cflags': ['-mavx2', '-mfma', '-mf16c'],
           'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-mf16c'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': '5' } },  # /arch:AVX2
+        },
+        {
+          'target_name': 'trit_kernels_avxvnni',
+          'type': 'static_library',
+          'include_dirs': ['src', 'kernels'],
+          'sources': ['kernels/x86-avxvnni.cpp'],
+          'cflags': ['-mavx2', '-mfma', '-mf16c', '-mavxvnni'],
+          'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-mf16c', '-mavxvnni'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': '5' } },  # /arch:AVX2
         },
         {
@@ -99,6 +107,14 @@
           'type': 'static_library',
           'include_dirs': ['src', 'kernels'],
           'sources': ['kernels/arm-neon.cpp'],
+        },
+        {
+          'target_name': 'trit_kernels_neondot',
+          'type': 'static_library',
+          'include_dirs': ['src', 'kernels'],
+          'sources': ['kernels/arm-neon-dotprod.cpp'],
+          'cflags': ['-march=armv8.2-a+dotprod'],
+          'xcode_settings': { 'OTHER_CFLAGS': ['-march=armv8.2-a+dotprod'] },
         },
       ],
     }],

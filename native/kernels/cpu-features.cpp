@@ -8,6 +8,12 @@
 #include "kernels.h"
 #include "trit/engine.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(_MSC_VER)
 #include <immintrin.h>
@@ -77,7 +83,19 @@ CpuFeatures cpu_features_detect() {
     const bool avx512f = bit(l7.ebx, 16), avx512dq = bit(l7.ebx, 17), avx512bw = bit(l7.ebx, 30),
                avx512vl = bit(l7.ebx, 31), avx512vnni = bit(l7.ecx, 11);
     f.avx2 = ymm_state && avx && avx2 && fma && f16c;
+    const CpuidRegs l71 = cpuid(7, 1);
+    f.avxvnni = f.avx2 && bit(l71.eax, 4);
     f.avx512vnni = f.avx2 && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
+#elif defined(__aarch64__) || defined(_M_ARM64)
+    f.neon = true;  // Advanced SIMD is part of every Armv8-A CPU
+#if defined(__linux__)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    f.dotprod = (hwcap & (1ul << 20)) != 0;  // HWCAP_ASIMDDP
+#elif defined(__APPLE__)
+    int v = 0;
+    size_t len = sizeof(v);
+    f.dotprod = sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &len, nullptr, 0) == 0 && v != 0;
+#endif
 #endif
     return f;
 }
@@ -85,8 +103,16 @@ CpuFeatures cpu_features_detect() {
 std::vector<const KernelTable*> kernels_available() {
     std::vector<const KernelTable*> tables;
     const CpuFeatures f = cpu_features_detect();
+#if defined(__x86_64__) || defined(_M_X64)
     if (f.avx512vnni && kernels_avx512vnni() != nullptr) tables.push_back(kernels_avx512vnni());
+    if (f.avxvnni && kernels_avxvnni() != nullptr) tables.push_back(kernels_avxvnni());
     if (f.avx2 && kernels_avx2() != nullptr) tables.push_back(kernels_avx2());
+#elif defined(__aarch64__) || defined(_M_ARM64)
+    if (f.dotprod && kernels_neondot() != nullptr) tables.push_back(kernels_neondot());
+    if (f.neon && kernels_neon() != nullptr) tables.push_back(kernels_neon());
+#else
+    (void)f;
+#endif
     tables.push_back(kernels_ref());
     return tables;
 }
@@ -100,9 +126,10 @@ const KernelTable* kernels_select(const std::string& forced) {
     const std::vector<const KernelTable*> available = kernels_available();
     if (name.empty()) return available.front();
     if (name == "avx512") name = "avx512vnni";
-    if (name != "ref" && name != "avx2" && name != "avx512vnni") {
-        throw Error(ErrorCode::argument,
-                    "unknown kernel table '" + name + "' (expected ref, avx2 or avx512vnni)");
+    if (name != "ref" && name != "avx2" && name != "avxvnni" && name != "avx512vnni" && name != "neon" &&
+        name != "neondot") {
+        throw Error(ErrorCode::argument, "unknown kernel table '" + name +
+                                             "' (expected ref, avx2, avxvnni, avx512vnni, neon or neondot)");
     }
     for (const KernelTable* t : available) {
         if (name == t->name) return t;

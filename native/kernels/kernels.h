@@ -95,24 +95,40 @@ struct KernelTable {
     // For I2_S: bytes the repacked copy of a [rows × k] tensor needs, and the repacking itself.
     int64_t (*repack_i2_s_bytes)(int64_t rows, int64_t k);
     void (*repack_i2_s)(const uint8_t* src, uint8_t* dst, int64_t rows, int64_t k);
+
+    // ---- attention scores: s[j] = dot_f16(q, k + j·k_stride, hd) · scale for j < n_pos (bit-identical) ----
+    void (*attn_scores_f16)(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                            float scale, float* s);
+    // ---- attention output: out[d] = Σ_j p[j] · v_j[d] (v_j = v + j·v_stride) for d < hd, in the order of
+    // ref: positions j < min(np, n_pos) go to lane j mod 64 (y += p·v, multiply then add), the 64 lanes are
+    // summed with reduce64_f32, then positions np ≤ j < n_pos are added in double (np = multiple of 64). ----
+    void (*attn_pv_f16)(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np,
+                        int64_t hd, float* out);
 };
 
 // The tables compiled into this binary (each returns nullptr when its ISA was not compiled in).
 const KernelTable* kernels_ref();
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512vnni();
+const KernelTable* kernels_avxvnni();
+const KernelTable* kernels_neon();
+const KernelTable* kernels_neondot();
 
 // CPU features relevant to kernel choice (CPUID + XGETBV on x86: the OS must save the wide registers).
 struct CpuFeatures {
     bool avx2 = false;        // AVX2 + FMA + F16C, YMM state enabled
     bool avx512vnni = false;  // AVX-512 F/BW/VL/DQ + VNNI, ZMM and opmask state enabled
+    bool avxvnni = false;     // AVX-VNNI (VEX vpdpbusd on ymm), YMM state enabled
+    bool neon = false;        // aarch64 Advanced SIMD
+    bool dotprod = false;     // aarch64 FEAT_DotProd (SDOT/UDOT)
 };
 CpuFeatures cpu_features_detect();
 
 // Tables usable on this CPU, best first; always ends with ref.
 std::vector<const KernelTable*> kernels_available();
 
-// The table to use: `forced` if non-empty ("ref", "avx2", "avx512vnni"; "avx512" is accepted for the latter),
+// The table to use: `forced` if non-empty ("ref", "avx2", "avxvnni", "avx512vnni"; "avx512" is accepted for
+// the latter),
 // else env TRIT_KERNELS if set, else the best available. Throws trit::Error(argument) for an unknown name and
 // Error(unsupported) for a table this CPU cannot run.
 const KernelTable* kernels_select(const std::string& forced);

@@ -368,6 +368,23 @@ void axpy_f16_ref(float alpha, const uint16_t* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += alpha * fp16_to_fp32(x[i]);
 }
 
+void attn_pv_f16_ref(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np, int64_t hd,
+                     float* out) {
+    const int64_t n_lane_pos = np < n_pos ? np : n_pos;
+    for (int64_t d = 0; d < hd; ++d) {
+        float lanes[64] = {};
+        for (int64_t j = 0; j < n_lane_pos; ++j) lanes[j % 64] += p[j] * fp16_to_fp32(v[j * v_stride + d]);
+        double sum = np > 0 ? static_cast<double>(reduce64_f32(lanes, 1)) : 0.0;
+        for (int64_t j = np; j < n_pos; ++j) sum += static_cast<double>(p[j] * fp16_to_fp32(v[j * v_stride + d]));
+        out[d] = static_cast<float>(sum);
+    }
+}
+
+void attn_scores_f16_ref(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                         float scale, float* s) {
+    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_ref(q, k + j * k_stride, hd) * scale;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // GEMMs: every (row, token) pair is one row dot product, so a batched product equals token-by-token products.
 // ---------------------------------------------------------------------------------------------------------------
@@ -450,6 +467,8 @@ const KernelTable kRefTable = {
     axpy_f16_ref,
     nullptr,
     nullptr,
+    attn_scores_f16_ref,
+    attn_pv_f16_ref,
 };
 
 }  // namespace

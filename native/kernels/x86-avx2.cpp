@@ -142,58 +142,79 @@ void fp16_to_fp32_avx2(const uint16_t* x, float* y, int64_t n) {
 // ---------------------------------------------------------------------------------------------------------------
 // I2_S × int8 (twin of gemm_i2_s_ref): codes 0/1/2 as unsigned bytes times int8 activations with maddubs
 // (pairs ≤ 2·2·128, no saturation), summed in int16 for at most 8 blocks (≤ 8·4·512 < 32767), then widened to
-// int32. Up to 4 tokens share each decoded weight block.
+// int32. A register tile of NR rows × NT tokens shares every decoded weight vector among NT tokens and every
+// activation load among NR rows; rows are walked in panels small enough to stay in L1 while every token
+// tile passes over them, so prefill reads each weight from memory once per batch.
 // ---------------------------------------------------------------------------------------------------------------
 
-template <int NT>
-void i2_s_row_tokens(const uint8_t* w, const GemmArgs& g, int64_t t0, int64_t r) {
+template <int NR, int NT>
+void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     const __m256i mask = _mm256_set1_epi8(3);
     const __m256i ones = _mm256_set1_epi16(1);
     const int64_t nb = g.k / QK_I2_S;
+    const uint8_t* w[NR];
+    for (int i = 0; i < NR; ++i) w[i] = g.w + (r + i) * g.w_row_bytes;
     const int8_t* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
-    __m256i acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_si256();
+    // int32 sums live in memory (touched once per 8 blocks) so the int16 tile keeps the registers.
+    alignas(32) int32_t acc[NR][NT][8] = {};
     for (int64_t b0 = 0; b0 < nb; b0 += 8) {
         const int64_t b1 = b0 + 8 < nb ? b0 + 8 : nb;
-        __m256i acc16[NT];
-        for (int t = 0; t < NT; ++t) acc16[t] = _mm256_setzero_si256();
+        __m256i acc16[NR][NT];
+        for (int i = 0; i < NR; ++i)
+            for (int t = 0; t < NT; ++t) acc16[i][t] = _mm256_setzero_si256();
         for (int64_t b = b0; b < b1; ++b) {
-            const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * b));
-            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(wb, 6), mask);
-            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(wb, 4), mask);
-            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(wb, 2), mask);
-            const __m256i c3 = _mm256_and_si256(wb, mask);
-            for (int t = 0; t < NT; ++t) {
-                const int8_t* q = a[t] + QK_I2_S * b;
-                const __m256i p0 =
-                    _mm256_maddubs_epi16(c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
-                const __m256i p1 =
-                    _mm256_maddubs_epi16(c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32)));
-                const __m256i p2 =
-                    _mm256_maddubs_epi16(c2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64)));
-                const __m256i p3 =
-                    _mm256_maddubs_epi16(c3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 96)));
-                acc16[t] = _mm256_add_epi16(
-                    acc16[t], _mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)));
+            __m256i wb[NR];
+            for (int i = 0; i < NR; ++i)
+                wb[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + 32 * b));
+            for (int grp = 0; grp < 4; ++grp) {
+                __m256i c[NR];
+                for (int i = 0; i < NR; ++i) {
+                    c[i] = _mm256_and_si256(grp == 3 ? wb[i] : _mm256_srli_epi16(wb[i], 6 - 2 * grp), mask);
+                }
+                for (int t = 0; t < NT; ++t) {
+                    const __m256i q =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t] + QK_I2_S * b + 32 * grp));
+                    for (int i = 0; i < NR; ++i)
+                        acc16[i][t] = _mm256_add_epi16(acc16[i][t], _mm256_maddubs_epi16(c[i], q));
+                }
             }
         }
-        for (int t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
+        for (int i = 0; i < NR; ++i) {
+            for (int t = 0; t < NT; ++t) {
+                __m256i* p = reinterpret_cast<__m256i*>(acc[i][t]);
+                _mm256_store_si256(p, _mm256_add_epi32(_mm256_load_si256(p), _mm256_madd_epi16(acc16[i][t], ones)));
+            }
+        }
     }
-    for (int t = 0; t < NT; ++t) {
-        const int64_t tt = t0 + t;
-        const int32_t sumi = hsum_i32(acc[t]);
-        g.y[tt * g.ldy + r] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+    for (int i = 0; i < NR; ++i) {
+        for (int t = 0; t < NT; ++t) {
+            const int64_t tt = t0 + t;
+            const int32_t sumi = hsum_i32(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc[i][t])));
+            g.y[tt * g.ldy + r + i] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
+        }
+    }
+}
+
+// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the leftover tokens one row at a time (for a
+// single token more rows per tile only add register pressure: the row is one sequential stream).
+void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
+    int64_t t = 0;
+    for (; t + 4 <= g.n_tok; t += 4) {
+        int64_t r = r0;
+        for (; r + 2 <= r1; r += 2) i2_s_tile<2, 4>(g, r, t);
+        for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
+    }
+    for (; t < g.n_tok; ++t) {
+        for (int64_t r = r0; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
     }
 }
 
 void gemm_i2_s_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* w = g.w + r * g.w_row_bytes;
-        int64_t t = 0;
-        for (; t + 4 <= g.n_tok; t += 4) i2_s_row_tokens<4>(w, g, t, r);
-        for (; t < g.n_tok; ++t) i2_s_row_tokens<1>(w, g, t, r);
-    }
+    // Panel height: about 16 KiB of weights.
+    int64_t panel = (16 << 10) / (g.w_row_bytes > 0 ? g.w_row_bytes : 1);
+    panel = panel < 4 ? 4 : panel & ~int64_t(3);
+    for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,11 +346,63 @@ float dot_q8_0_avx2(const uint8_t* w, const uint8_t* a, int64_t k) {
     return sumf;
 }
 
+// Sums of the 8 int32 lanes of each of v[0..7], as lane i of the result (exact: integer adds).
+inline __m256i hsum8x8_i32(const __m256i v[8]) {
+    const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// Eight rows at a time: per block the eight integer sums become one vector, scaled and accumulated in the
+// same per-row order as ref (sumf += sumi · (dw · da)), so the result is bit-identical with far fewer
+// horizontal reductions and scalar conversions.
+constexpr int64_t kQ8Stack = 2048;  // blocks of activation scales kept on the stack (k ≤ 65536)
+
 void gemm_q8_0_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        for (int64_t t = 0; t < g.n_tok; ++t) {
-            g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, g.a + t * g.a_row_bytes, g.k);
+    const int64_t nb = g.k / QK8_0;
+    if (nb > kQ8Stack) {
+        for (int64_t r = r0; r < r1; ++r) {
+            for (int64_t t = 0; t < g.n_tok; ++t)
+                g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, g.a + t * g.a_row_bytes, g.k);
         }
+        return;
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    float da[kQ8Stack];
+    for (int64_t t = 0; t < g.n_tok; ++t) {
+        const uint8_t* a = g.a + t * g.a_row_bytes;
+        for (int64_t ib = 0; ib < nb; ++ib) {
+            uint16_t d16;
+            std::memcpy(&d16, a + ib * BLOCK_Q8_0_BYTES, sizeof(d16));
+            da[ib] = fp16_to_fp32(d16);
+        }
+        int64_t r = r0;
+        for (; r + 8 <= r1; r += 8) {
+            const uint8_t* w = g.w + r * g.w_row_bytes;
+            __m256 sumf = _mm256_setzero_ps();
+            for (int64_t ib = 0; ib < nb; ++ib) {
+                const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + ib * BLOCK_Q8_0_BYTES + 2));
+                __m256i p[8];
+                uint16_t dw[8];
+                for (int i = 0; i < 8; ++i) {
+                    const uint8_t* wb = w + i * g.w_row_bytes + ib * BLOCK_Q8_0_BYTES;
+                    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+                    p[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv)),
+                                             ones);
+                    std::memcpy(&dw[i], wb, sizeof(uint16_t));
+                }
+                const __m256 sumi = _mm256_cvtepi32_ps(hsum8x8_i32(p));
+                const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(dw))),
+                                               _mm256_set1_ps(da[ib]));
+                sumf = _mm256_add_ps(sumf, _mm256_mul_ps(sumi, d));
+            }
+            alignas(32) float out[8];
+            _mm256_store_ps(out, sumf);
+            for (int i = 0; i < 8; ++i) g.y[t * g.ldy + r + i] = out[i];
+        }
+        for (; r < r1; ++r) g.y[t * g.ldy + r] = dot_q8_0_avx2(g.w + r * g.w_row_bytes, a, g.k);
     }
 }
 
@@ -372,14 +445,109 @@ float dot_f32_avx2(const float* a, const float* b, int64_t n) {
     return static_cast<float>(sum);
 }
 
+// Per token the activation row is widened to f32 once (on the stack, up to kF16Stack values), so each weight
+// row costs one conversion per 8 values instead of two. Same lanes, same order: bit-identical to dot_f16_avx2.
+constexpr int64_t kF16Stack = 8192;
+
+// dot_f16_avx2(w, a, k) with a already widened to f32 in af (its first k & ~63 values): bit-identical.
+inline float dot_f16_widened(const uint16_t* w, const float* af, const uint16_t* a, int64_t k) {
+    const int64_t np = k & ~int64_t(63);
+    __m256 acc[8];
+    for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < np; i += 64) {
+        for (int q = 0; q < 8; ++q)
+            acc[q] = _mm256_fmadd_ps(load_f16x8(w + i + 8 * q), _mm256_load_ps(af + i + 8 * q), acc[q]);
+    }
+    double sum = np > 0 ? static_cast<double>(reduce64(acc)) : 0.0;
+    for (int64_t i = np; i < k; ++i) sum += static_cast<double>(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
+    return static_cast<float>(sum);
+}
+
 void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
-        for (int64_t t = 0; t < g.n_tok; ++t) {
-            g.y[t * g.ldy + r] =
-                dot_f16_avx2(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+    if (g.k > kF16Stack) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+            for (int64_t t = 0; t < g.n_tok; ++t) {
+                g.y[t * g.ldy + r] =
+                    dot_f16_avx2(w, reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes), g.k);
+            }
+        }
+        return;
+    }
+    alignas(32) float af[kF16Stack];
+    const int64_t np = g.k & ~int64_t(63);
+    for (int64_t t = 0; t < g.n_tok; ++t) {
+        const uint16_t* a = reinterpret_cast<const uint16_t*>(g.a + t * g.a_row_bytes);
+        for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(af + i, load_f16x8(a + i));
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint16_t* w = reinterpret_cast<const uint16_t*>(g.w + r * g.w_row_bytes);
+            g.y[t * g.ldy + r] = dot_f16_widened(w, af, a, g.k);
         }
     }
+}
+
+// Twin of attn_pv_f16_ref, 64 dimensions at a time: lane L's sum over positions L, L + 64, ... stays in
+// registers (same multiply-then-add order per lane as ref), the 64 lanes go to a stack buffer and the
+// reduce64 tree runs across lanes, vectorised over the dimensions.
+void attn_pv_f16_avx2(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np, int64_t hd,
+                      float* out) {
+    const int64_t n_lane_pos = np < n_pos ? np : n_pos;
+    const int64_t hd64 = hd & ~int64_t(63);
+    alignas(32) float lanes[64][64];
+    for (int64_t d0 = 0; d0 < hd64; d0 += 64) {
+        if (np > 0) {
+            for (int64_t L = 0; L < 64; ++L) {
+                __m256 acc[8];
+                for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
+                for (int64_t j = L; j < n_lane_pos; j += 64) {
+                    const __m256 pj = _mm256_set1_ps(p[j]);
+                    const uint16_t* vj = v + j * v_stride + d0;
+                    for (int q = 0; q < 8; ++q)
+                        acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(pj, load_f16x8(vj + 8 * q)));
+                }
+                for (int q = 0; q < 8; ++q) _mm256_store_ps(&lanes[L][8 * q], acc[q]);
+            }
+        }
+        for (int q = 0; q < 8; ++q) {
+            double sum[8];
+            if (np > 0) {
+                // reduce64_f32 per dimension: c_l = (x_l + x_{32+l}) + (x_{16+l} + x_{48+l}), then 16 → 1.
+                __m256 c[16];
+                for (int l = 0; l < 16; ++l) {
+                    c[l] = _mm256_add_ps(_mm256_add_ps(_mm256_load_ps(&lanes[l][8 * q]), _mm256_load_ps(&lanes[32 + l][8 * q])),
+                                         _mm256_add_ps(_mm256_load_ps(&lanes[16 + l][8 * q]), _mm256_load_ps(&lanes[48 + l][8 * q])));
+                }
+                __m256 t8[8], t4[4];
+                for (int l = 0; l < 8; ++l) t8[l] = _mm256_add_ps(c[8 + l], c[l]);
+                for (int l = 0; l < 4; ++l) t4[l] = _mm256_add_ps(t8[4 + l], t8[l]);
+                const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
+                alignas(32) float rf[8];
+                _mm256_store_ps(rf, r);
+                for (int e = 0; e < 8; ++e) sum[e] = static_cast<double>(rf[e]);
+            } else {
+                for (int e = 0; e < 8; ++e) sum[e] = 0.0;
+            }
+            for (int64_t j = np; j < n_pos; ++j) {
+                const uint16_t* vj = v + j * v_stride + d0 + 8 * q;
+                for (int e = 0; e < 8; ++e) sum[e] += static_cast<double>(p[j] * fp16_to_fp32(vj[e]));
+            }
+            for (int e = 0; e < 8; ++e) out[d0 + 8 * q + e] = static_cast<float>(sum[e]);
+        }
+    }
+    if (hd64 < hd) kernels_ref()->attn_pv_f16(p, v + hd64, v_stride, n_pos, np, hd - hd64, out + hd64);
+}
+
+// Twin of attn_scores_f16_ref: the query is widened once for all positions.
+void attn_scores_f16_avx2(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
+                          float scale, float* s) {
+    if (hd > kF16Stack) {
+        for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_avx2(q, k + j * k_stride, hd) * scale;
+        return;
+    }
+    alignas(32) float qf[kF16Stack];
+    const int64_t np = hd & ~int64_t(63);
+    for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(qf + i, load_f16x8(q + i));
+    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_widened(k + j * k_stride, qf, q, hd) * scale;
 }
 
 void gemm_f32_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
@@ -420,6 +588,8 @@ const KernelTable* kernels_avx2() {
         t.gemm_f32 = gemm_f32_avx2;
         t.dot_f16 = dot_f16_avx2;
         t.axpy_f16 = axpy_f16_avx2;
+        t.attn_scores_f16 = attn_scores_f16_avx2;
+        t.attn_pv_f16 = attn_pv_f16_avx2;
         return t;
     }();
     return &table;

@@ -93,9 +93,8 @@ Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& poo
     const size_t nth = static_cast<size_t>(pool.n_threads());
     scores_stride_ = static_cast<size_t>((n_ctx + 63) / 32 * 32);
     scores_.resize(nth * scores_stride_);
+    p16_.resize(nth * scores_stride_);
     q16_.resize(nth * static_cast<size_t>(hp_.head_dim));
-    lanes_.resize(nth * 64 * static_cast<size_t>(hp_.head_dim));
-    tail_.resize(nth * static_cast<size_t>(hp_.head_dim));
     theta_scale_ = std::pow(hp_.rope_freq_base, -2.0f / static_cast<float>(hp_.n_rot));
     kq_scale_ = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
 }
@@ -210,9 +209,8 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
     const int64_t n_items = static_cast<int64_t>(n) * hp_.n_head;
     auto work = [&](int32_t ith, int32_t nth) {
         float* s = scores_.data() + static_cast<size_t>(ith) * scores_stride_;
+        uint16_t* p16 = p16_.data() + static_cast<size_t>(ith) * scores_stride_;
         uint16_t* q16 = q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
-        float* lanes = lanes_.data() + static_cast<size_t>(ith) * static_cast<size_t>(64 * hd);
-        double* tail = tail_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
         int64_t i0, i1;
         split_range(n_items, ith, nth, 1, &i0, &i1);
         for (int64_t item = i0; item < i1; ++item) {
@@ -223,34 +221,67 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
             const int32_t n_kv = std::max(32, (n_pos + 31) / 32 * 32);
 
             kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + h * hd)], q16, hd);
+            kt_.attn_scores_f16(q16, kv.k(il, 0) + kv_off, hp_.n_embd_kv(), n_pos, hd, kq_scale_, s);
             float max = -INFINITY;
-            for (int32_t j = 0; j < n_pos; ++j) {
-                s[j] = kt_.dot_f16(q16, kv.k(il, j) + kv_off, hd) * kq_scale_;
-                max = std::max(max, s[j]);
-            }
+            for (int32_t j = 0; j < n_pos; ++j) max = std::max(max, s[j]);
             for (int32_t j = 0; j < n_pos; ++j) s[j] = std::exp(s[j] - max);
             std::fill(s + n_pos, s + n_kv, 0.0f);
             double sum = 0.0;
             for (int32_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(s + c));
             const float inv = static_cast<float>(1.0 / sum);
-            for (int32_t j = 0; j < n_pos; ++j) s[j] = fp16_to_fp32(fp32_to_fp16(s[j] * inv));
+            // p_j = f16(e_j · inv), rounded with the table's (exact, round-to-nearest-even) conversions.
+            for (int32_t j = 0; j < n_pos; ++j) s[j] = s[j] * inv;
+            kt_.fp32_to_fp16(s, p16, n_pos);
+            kt_.fp16_to_fp32(p16, s, n_pos);
 
             const int32_t np = n_kv & ~63;
-            const int32_t n_lane_pos = std::min(np, n_pos);
-            if (np > 0) std::fill(lanes, lanes + 64 * hd, 0.0f);
-            for (int32_t j = 0; j < n_lane_pos; ++j)
-                kt_.axpy_f16(s[j], kv.v(il, j) + kv_off, lanes + (j % 64) * hd, hd);
-            for (int64_t d = 0; d < hd; ++d)
-                tail[d] = np > 0 ? static_cast<double>(reduce64_f32(lanes + d, hd)) : 0.0;
-            for (int32_t j = np; j < n_pos; ++j) {
-                const uint16_t* v = kv.v(il, j) + kv_off;
-                for (int64_t d = 0; d < hd; ++d) tail[d] += static_cast<double>(s[j] * fp16_to_fp32(v[d]));
-            }
-            float* o = &attn_[static_cast<size_t>(t * n_q + h * hd)];
-            for (int64_t d = 0; d < hd; ++d) o[d] = static_cast<float>(tail[d]);
+            kt_.attn_pv_f16(s, kv.v(il, 0) + kv_off, hp_.n_embd_kv(), n_pos, np, hd,
+                            &attn_[static_cast<size_t>(t * n_q + h * hd)]);
         }
     };
     parallel(n_items * (pos0 + n) * hd * 2, work);
+}
+
+// The LM head was requantized (Model::output_exact): the best kLmHeadRescore logits of each row are computed
+// again from the file's head, so the greedy token and the logits that sampling keeps are the file's.
+void Forward::rescore(const Weight& exact, int32_t n_out, float* logits) {
+    const int64_t n_vocab = exact.rows, k = exact.k;
+    const uint8_t* a = nullptr;
+    const int64_t a_row_bytes = prepare(exact.act, cur_.data(), k, n_out, &a);
+    const GemmFn gemm = gemm_for(kt_, exact.type);
+    for (int32_t j = 0; j < n_out; ++j) {
+        float* row = logits + static_cast<int64_t>(j) * n_vocab;
+        // The kLmHeadRescore largest entries: a small min-heap, no allocation.
+        int64_t top[kLmHeadRescore];
+        int n_top = 0;
+        auto less = [&](int64_t x, int64_t y) { return row[x] > row[y]; };  // min-heap on the value
+        for (int64_t v = 0; v < n_vocab; ++v) {
+            if (n_top < kLmHeadRescore) {
+                top[n_top++] = v;
+                std::push_heap(top, top + n_top, less);
+            } else if (row[v] > row[top[0]]) {
+                std::pop_heap(top, top + n_top, less);
+                top[n_top - 1] = v;
+                std::push_heap(top, top + n_top, less);
+            }
+        }
+        GemmArgs g;
+        g.w = exact.data;
+        g.w_row_bytes = exact.row_bytes;
+        g.k = k;
+        g.w_scale = exact.scale;
+        g.a = a + j * a_row_bytes;
+        g.a_row_bytes = a_row_bytes;
+        g.a_scale = act_scale_.data() + j;
+        g.a_sum = act_sum_.data() + j;
+        g.n_tok = 1;
+        g.y = row;
+        g.ldy = n_vocab;
+        for (int i = 0; i < n_top; ++i) {
+            gemm(g, top[i], top[i] + 1);
+            if (exact.out_scale != 1.0f) row[top[i]] *= exact.out_scale;
+        }
+    }
 }
 
 bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, Logits mode, float* logits,
@@ -355,6 +386,7 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
     });
     const LinearOut head[] = {{&model_.output(), logits}};
     linear(cur_.data(), n_embd, n_out, head, 1);
+    if (const Weight* exact = model_.output_exact()) rescore(*exact, n_out, logits);
     return true;
 }
 

@@ -45,6 +45,7 @@ class Forward {
     // Prepares activations of format `fmt` from x [n][k] into act_; returns the prepared row size in bytes.
     int64_t prepare(ActFormat fmt, const float* x, int64_t k, int32_t n, const uint8_t** rows);
     void attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
+    void rescore(const Weight& exact, int32_t n_out, float* logits);
     // fn(t) for every token, split over the pool when n × width (values touched per token) is worth it.
     void for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn);
     // fn(ith, nth) on the pool, or fn(0, 1) on the calling thread when `work` (multiply-adds) is small.
@@ -73,10 +74,9 @@ class Forward {
     std::vector<float> act_scale_;  // [n_batch]            I2_S activation scales
     std::vector<int32_t> act_sum_;  // [n_batch]            I2_S activation sums
     std::vector<float> scores_;     // [n_threads][n_ctx padded to 32]  attention scores / probabilities
+    std::vector<uint16_t> p16_;     // [n_threads][n_ctx padded to 32]  probabilities rounded to F16
     size_t scores_stride_ = 0;
     std::vector<uint16_t> q16_;  // [n_threads][head_dim]       query rounded to F16
-    std::vector<float> lanes_;   // [n_threads][64][head_dim]   P·V partial sums, one row per lane
-    std::vector<double> tail_;   // [n_threads][head_dim]       P·V result before the final rounding
 };
 
 }  // namespace trit

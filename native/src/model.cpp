@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <thread>
+
+#include "threadpool.h"
 
 namespace trit {
 
@@ -408,22 +411,41 @@ void Model::load_tensors(const KernelTable& kernels) {
 }
 
 void Model::load_lm_head(const std::string& lm_head, const KernelTable& kernels) {
-    if (lm_head != "auto" && lm_head != "file" && lm_head != "q8") {
+    if (lm_head != "auto" && lm_head != "file" && lm_head != "q8" && lm_head != "q8-plain") {
         throw Error(ErrorCode::argument,
-                    "unknown lm_head option '" + lm_head + "' (expected auto, file or q8)");
+                    "unknown lm_head option '" + lm_head + "' (expected auto, file, q8 or q8-plain)");
     }
-    // "auto" keeps the file's type until a faster default has passed its agreement check.
+    // "q8": the head is requantized to Q8_0 at load (half the bytes of F16 read per decoded token) and the
+    // best kLmHeadRescore logits of every row are computed again from the file's head, so the top-1 token and
+    // the logits that matter for sampling are the file's; the rest carry Q8_0 rounding (relative error
+    // ~0.5 %). "auto" does this for heads large enough for their read to matter (bench/RESULTS.md has the
+    // top-1 agreement this default rests on) and keeps small heads as they are. "q8-plain" is the Q8_0 head
+    // without the recomputation (for measuring what the requantization alone does).
     const bool float_head = output_.type == TensorType::F32 || output_.type == TensorType::F16 ||
                             output_.type == TensorType::BF16 || output_.type == TensorType::Q6_K;
-    if (lm_head == "q8" && float_head && output_.k % QK8_0 == 0) {
+    const bool big = output_.file_bytes >= kLmHeadAutoBytes;
+    const bool repack = lm_head == "q8" || lm_head == "q8-plain" || (lm_head == "auto" && big);
+    if (repack && float_head && output_.k % QK8_0 == 0) {
+        if (lm_head != "q8-plain") output_exact_ = output_;
         const int64_t row_bytes = output_.k / QK8_0 * BLOCK_Q8_0_BYTES;
         owned_.emplace_back(static_cast<size_t>(row_bytes * output_.rows));
         uint8_t* dst = owned_.back().data();
-        std::vector<float> row(static_cast<size_t>(output_.k));
-        for (int64_t r = 0; r < output_.rows; ++r) {
-            weight_row_to_f32(output_, r, row.data());
-            kernels.quantize_q8_0(row.data(), output_.k, dst + r * row_bytes);
-        }
+        const Weight src = output_;
+        // Split over the cores: a 2B4T head is 328 M values.
+        const int32_t n_threads = std::max<int32_t>(1, std::min<int32_t>(physical_core_count(), 16));
+        auto work = [&](int32_t ith) {
+            std::vector<float> row(static_cast<size_t>(src.k));
+            int64_t r0, r1;
+            split_range(src.rows, ith, n_threads, 64, &r0, &r1);
+            for (int64_t r = r0; r < r1; ++r) {
+                weight_row_to_f32(src, r, row.data());
+                kernels.quantize_q8_0(row.data(), src.k, dst + r * row_bytes);
+            }
+        };
+        std::vector<std::thread> threads;
+        for (int32_t i = 1; i < n_threads; ++i) threads.emplace_back(work, i);
+        work(0);
+        for (std::thread& t : threads) t.join();
         output_.type = TensorType::Q8_0;
         output_.act = ActFormat::q8_0;
         output_.data = dst;

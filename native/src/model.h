@@ -20,6 +20,11 @@ namespace trit {
 
 enum class FfnActivation { relu_sqr, silu };
 
+// LM head options (LoadOptions::lm_head): "auto" repacks a float head to Q8_0 when it is at least this big,
+// and the forward pass recomputes this many best logits per row from the file's head.
+constexpr int64_t kLmHeadAutoBytes = int64_t(64) << 20;
+constexpr int kLmHeadRescore = 32;
+
 struct Hparams {
     std::string arch;  // "bitnet-b1.58" | "bitnet-25" | "bitnet"
     FfnActivation ffn_act = FfnActivation::relu_sqr;
@@ -82,6 +87,9 @@ class Model {
     const Weight& output() const {
         return output_;
     }  // the LM head (token_embd unless the file has output.weight)
+    // The file's LM head when output() is a Q8_0 copy of it (lm_head "q8"/"auto"): the forward pass computes
+    // the top kLmHeadRescore logits of each row again from it. Null when output() is the file's head.
+    const Weight* output_exact() const { return output_exact_.data != nullptr ? &output_exact_ : nullptr; }
     const float* output_norm() const { return output_norm_; }
     const std::vector<LayerWeights>& layers() const { return layers_; }
 
@@ -105,7 +113,7 @@ class Model {
     std::unique_ptr<GgufFile> file_;
     Hparams hp_;
     std::unique_ptr<Vocab> vocab_;
-    Weight tok_embd_, output_;
+    Weight tok_embd_, output_, output_exact_;
     const float* output_norm_ = nullptr;
     std::vector<LayerWeights> layers_;
     std::vector<std::vector<uint8_t>> owned_;  // repacked weights

@@ -4,6 +4,8 @@
 // and the 32 greedy tokens must equal the golden's up to its first low-margin step. Batched and
 // token-by-token logits must also be bit-identical to each other (both run the same kernels per output
 // element).
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "check.h"
@@ -116,6 +118,52 @@ void test_model(const std::string& id) {
                 ++same;
             std::fprintf(stderr, "      greedy: %zu leading tokens equal, %zu required\n", same, must);
             CHECK_MSG(same >= must, where + ": greedy tokens diverge from the golden too early");
+        }
+    }
+}
+
+// The 8-bit LM head option: "q8" keeps the greedy token of the file's F16 head at every position (its top
+// logits are recomputed from the F16 head, bit for bit), "q8-plain" is the Q8_0 head alone and stays close.
+TEST(lm_head_q8) {
+    for (const char* id : {"fixture-b158-i2_s", "fixture-bitnet-tq2_0"}) {
+        const Value& m = fixtures::model(id);
+        const int32_t n_vocab = static_cast<int32_t>(m["shapes"]["n_vocab"].num);
+        auto load = [&](const char* head) {
+            trit::LoadOptions opt;
+            opt.n_threads = 2;
+            opt.n_ctx = 512;
+            opt.lm_head = head;
+            return trit::Engine::load(fixtures::model_path(m), opt);
+        };
+        std::unique_ptr<trit::Engine> file = load("file"), q8 = load("q8"), plain = load("q8-plain");
+        CHECK(file->info().lm_head_type == "F16");
+        CHECK(q8->info().lm_head_type == "Q8_0");
+        CHECK(plain->info().lm_head_type == "Q8_0");
+        std::unique_ptr<trit::Engine> automatic = load("auto");  // a 509 × 256 head stays as in the file
+        CHECK(automatic->info().lm_head_type == "F16");
+        for (const Value& g : m["goldens"].arr) {
+            const std::vector<int32_t> prompt = fixtures::prompt(g["prompt"].str);
+            const int32_t n = static_cast<int32_t>(prompt.size());
+            const Run a = run_batch(*file, prompt), b = run_batch(*q8, prompt), c = run_batch(*plain, prompt);
+            int32_t plain_agree = 0;
+            for (int32_t t = 0; t < n; ++t) {
+                const float* ra = &a.logits[static_cast<size_t>(t) * static_cast<size_t>(n_vocab)];
+                const float* rb = &b.logits[static_cast<size_t>(t) * static_cast<size_t>(n_vocab)];
+                const float* rc = &c.logits[static_cast<size_t>(t) * static_cast<size_t>(n_vocab)];
+                const int32_t top = fixtures::argmax_row(ra, n_vocab);
+                CHECK(fixtures::argmax_row(rb, n_vocab) == top);
+                CHECK(rb[top] == ra[top]);
+                float mag = 0, diff = 0;
+                for (int32_t i = 0; i < n_vocab; ++i) {
+                    mag = std::max(mag, std::fabs(ra[i]));
+                    diff = std::max(diff, std::fabs(ra[i] - rc[i]));
+                }
+                CHECK(diff <= 0.05f * mag);
+                if (fixtures::argmax_row(rc, n_vocab) == top) ++plain_agree;
+            }
+            CHECK(a.generated == b.generated);
+            std::fprintf(stderr, "      %s / %s: q8 top-1 %d/%d, q8-plain top-1 %d/%d\n", id, g["prompt"].str.c_str(),
+                         n, n, plain_agree, n);
         }
     }
 }

@@ -411,7 +411,7 @@ TEST(gemm_tq_q8_K) {
 
 TEST(gemm_q6_K_and_q8_0) {
     for (int64_t k : {256, 512}) {
-        for (int64_t rows : {1, 5}) {
+        for (int64_t rows : {1, 5, 8, 19}) {
             const int64_t n_tok = 3, nb = k / 256;
             // Q6_K weights: random bytes with a small f16 scale (any byte pattern is a valid Q6_K block).
             std::vector<uint8_t> w6(static_cast<size_t>(rows * nb * trit::BLOCK_Q6_K_BYTES));
@@ -496,7 +496,7 @@ TEST(gemm_q6_K_and_q8_0) {
 
 TEST(gemm_float_types) {
     for (int64_t k : {1, 7, 63, 64, 65, 128, 200, 256, 2560}) {
-        for (int64_t rows : {1, 4, 7}) {
+        for (int64_t rows : {1, 4, 7, 9}) {
             const int64_t n_tok = 3;
             std::vector<float> wf(static_cast<size_t>(rows * k)), xf(static_cast<size_t>(n_tok * k));
             for (float& v : wf) v = normal(1.0f);
@@ -592,6 +592,62 @@ TEST(attention_kernels) {
     CHECK(trit::reduce16_f32(lanes) == 120.0f);
 }
 
+TEST(attention_scores) {
+    for (int64_t hd : {1, 64, 80, 128, 256}) {
+        for (int64_t n_pos : {1, 7, 64, 129}) {
+            const int64_t stride = hd * 3 + 5;  // rows of several heads, odd stride
+            std::vector<uint16_t> q(static_cast<size_t>(hd)), k(static_cast<size_t>(stride * n_pos));
+            for (uint16_t& v : q) v = trit::fp32_to_fp16(normal(1.0f));
+            for (uint16_t& v : k) v = trit::fp32_to_fp16(normal(1.0f));
+            std::vector<float> s0(static_cast<size_t>(n_pos));
+            ref().attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s0.data());
+            for (int64_t j = 0; j < n_pos; ++j) {
+                CHECK(same_bits(s0[static_cast<size_t>(j)],
+                                ref().dot_f16(q.data(), k.data() + 2 + j * stride, hd) * 0.125f));
+            }
+            for (const KernelTable* t : simd_tables()) {
+                std::vector<float> s1(static_cast<size_t>(n_pos + 1), 7.0f);
+                t->attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s1.data());
+                CHECK_MSG(std::memcmp(s1.data(), s0.data(), s0.size() * sizeof(float)) == 0 &&
+                              s1[static_cast<size_t>(n_pos)] == 7.0f,
+                          std::string(t->name) + " attn_scores_f16 hd=" + std::to_string(hd));
+            }
+        }
+    }
+}
+
+TEST(attention_pv) {
+    for (int64_t hd : {1, 64, 80, 128}) {
+        for (int64_t n_pos : {1, 31, 64, 100, 200}) {
+            const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
+            const int64_t stride = hd * 2 + 3;
+            std::vector<float> p(static_cast<size_t>(n_pos));
+            for (float& x : p) x = trit::fp16_to_fp32(trit::fp32_to_fp16(uniform(0.0f, 0.05f)));
+            std::vector<uint16_t> v(static_cast<size_t>(stride * n_pos));
+            for (uint16_t& x : v) x = trit::fp32_to_fp16(normal(1.0f));
+            std::vector<float> o0(static_cast<size_t>(hd));
+            ref().attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o0.data());
+            for (int64_t d = 0; d < hd; ++d) {
+                double want = 0, mag = 0;
+                for (int64_t j = 0; j < n_pos; ++j) {
+                    const double x = static_cast<double>(p[static_cast<size_t>(j)]) *
+                                     trit::fp16_to_fp32(v[static_cast<size_t>(1 + j * stride + d)]);
+                    want += x;
+                    mag += std::fabs(x);
+                }
+                CHECK(std::fabs(o0[static_cast<size_t>(d)] - want) <= 1e-5 * mag + 1e-30);
+            }
+            for (const KernelTable* t : simd_tables()) {
+                std::vector<float> o1(static_cast<size_t>(hd + 1), 7.0f);
+                t->attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o1.data());
+                CHECK_MSG(std::memcmp(o1.data(), o0.data(), o0.size() * sizeof(float)) == 0 &&
+                              o1[static_cast<size_t>(hd)] == 7.0f,
+                          std::string(t->name) + " attn_pv_f16 hd=" + std::to_string(hd) + " n=" + std::to_string(n_pos));
+            }
+        }
+    }
+}
+
 TEST(table_selection) {
     const std::vector<std::string> names = trit::available_kernels();
     REQUIRE(!names.empty());
@@ -602,6 +658,7 @@ TEST(table_selection) {
     const trit::CpuFeatures f = trit::cpu_features_detect();
     if (!f.avx512vnni) CHECK_THROWS_CODE(trit::kernels_select("avx512"), trit::ErrorCode::unsupported);
     if (f.avx512vnni) CHECK(std::string(trit::kernels_select("avx512")->name) == "avx512vnni");
+    if (!f.avxvnni) CHECK_THROWS_CODE(trit::kernels_select("avxvnni"), trit::ErrorCode::unsupported);
     std::fprintf(stderr, "    tables on this CPU:");
     for (const std::string& n : names) std::fprintf(stderr, " %s", n.c_str());
     std::fprintf(stderr, "\n");

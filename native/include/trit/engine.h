@@ -40,7 +40,9 @@ struct LoadOptions {
     int32_t n_threads = 0;        // 0 = number of physical cores
     int32_t n_ctx = 0;            // context length per slot; 0 = min(model's context_length, 4096)
     std::string kernels;          // "" = best table for this CPU; else force one: "ref", "avx2", "avx512", ...
-    std::string lm_head = "auto"; // "auto" (the faster choice that passed the agreement check), "file", "q8"
+    // "auto": a float LM head of ≥ 64 MiB becomes "q8", smaller ones stay as in the file; "file"; "q8": Q8_0
+    // copy of the head with the top 32 logits per row recomputed from the file's head; "q8-plain": Q8_0 alone.
+    std::string lm_head = "auto";
     int64_t kv_budget_bytes = 0;  // total KV-cache memory of all slots; 0 = enough for 4 full slots
     bool use_mmap = true;
     // Called on the loading thread with a value in [0, 1]; may be empty.

@@ -169,8 +169,8 @@ export function checkLoadArgs(
   }
   const lmHead = optional(o.lmHead, (v) => checkString(v, 'options.lmHead'));
   if (lmHead !== undefined) {
-    if (!['auto', 'file', 'q8'].includes(lmHead))
-      throw argumentError(`options.lmHead must be "auto", "file" or "q8", got ${describe(lmHead)}`);
+    if (!['auto', 'file', 'q8', 'q8-plain'].includes(lmHead))
+      throw argumentError(`options.lmHead must be "auto", "file", "q8" or "q8-plain", got ${describe(lmHead)}`);
     raw.lmHead = lmHead;
   }
   const kvBudgetBytes = optional(o.kvBudgetBytes, (v) =>

@@ -17,8 +17,12 @@ export interface LoadOptions {
   contextLength?: number;
   /** Force a kernel table ("ref", "avx2", "avx512vnni", ...); absent = best for this CPU. */
   kernels?: string;
-  /** "auto" (default), "file" (the embedding's own type), "q8" (repack the LM head to 8 bits). */
-  lmHead?: 'auto' | 'file' | 'q8';
+  /**
+   * "auto" (default: float heads of ≥ 64 MiB become "q8", smaller ones stay as in the file), "file" (the
+   * embedding's own type), "q8" (LM head repacked to Q8_0, top 32 logits per row recomputed from the file's
+   * head), "q8-plain" (Q8_0 alone, for measurements).
+   */
+  lmHead?: 'auto' | 'file' | 'q8' | 'q8-plain';
   /** Total KV-cache memory of all slots in bytes; 0 or absent = enough for 4 full slots. */
   kvBudgetBytes?: number;
   /** Called on the main thread with the load progress in [0, 1]. */

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The kernel tests for aarch64 (the NEON tables Apple M-series and Android users run), cross-compiled with
+# Debian's gcc-aarch64-linux-gnu and run under qemu-user: correctness against ref only (emulated speed means
+# nothing). The tests run twice: on an emulated CPU with the dot-product extension (neondot, neon and ref tables)
+# and on one without it (neon and ref), which also checks run-time detection.
+# Installs g++-aarch64-linux-gnu and qemu-user with apt when they are missing; skips with a message when that
+# is not possible (no root, no apt, offline).
+# Usage: bash native/tests/run-arm-tests.sh [test-name-filter]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ "$(uname -m)" = "aarch64" ]; then
+  echo "run-arm-tests: this is an aarch64 machine; native/tests/run-tests.sh tests the NEON tables natively"
+  exit 0
+fi
+if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends g++-aarch64-linux-gnu qemu-user >/dev/null 2>&1 ||
+      { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends g++-aarch64-linux-gnu qemu-user >/dev/null 2>&1; } || true
+  fi
+fi
+if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+  echo "run-arm-tests: SKIPPED: g++-aarch64-linux-gnu and qemu-user are not installed and could not be installed"
+  exit 0
+fi
+
+out=native/build/engine-tests-aarch64
+make -f native/tests/Makefile -j"${TRIT_JOBS:-2}" CXX=aarch64-linux-gnu-g++ ARCH=aarch64 OUT="$out" \
+  "$out/rel/test-kernels" >/dev/null
+status=0
+for cpu in max cortex-a57; do
+  echo "== aarch64 ($cpu, qemu)/test-kernels"
+  if ! qemu-aarch64 -cpu "$cpu" -L /usr/aarch64-linux-gnu "$out/rel/test-kernels" "$@"; then status=1; fi
+done
+exit $status
