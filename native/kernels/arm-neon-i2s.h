@@ -73,8 +73,16 @@ inline void gemm_i2_s_neon(const GemmArgs& g, int64_t r0, int64_t r1) {
         for (; r + 2 <= r1; r += 2) i2_s_tile<2, 4>(g, r, t);
         for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
     }
-    for (; t < g.n_tok; ++t) {
-        int64_t r = r0;
+    // The 1–3 leftover tokens as one tile: each weight is read once per batch.
+    const int64_t rem = g.n_tok - t;
+    int64_t r = r0;
+    if (rem == 3) {
+        for (; r + 2 <= r1; r += 2) i2_s_tile<2, 3>(g, r, t);
+        for (; r < r1; ++r) i2_s_tile<1, 3>(g, r, t);
+    } else if (rem == 2) {
+        for (; r + 2 <= r1; r += 2) i2_s_tile<2, 2>(g, r, t);
+        for (; r < r1; ++r) i2_s_tile<1, 2>(g, r, t);
+    } else if (rem == 1) {
         for (; r + 4 <= r1; r += 4) i2_s_tile<4, 1>(g, r, t);
         for (; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
     }

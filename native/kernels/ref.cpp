@@ -368,21 +368,27 @@ void axpy_f16_ref(float alpha, const uint16_t* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += alpha * fp16_to_fp32(x[i]);
 }
 
-void attn_pv_f16_ref(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np, int64_t hd,
-                     float* out) {
+void attn_pv_f16_ref(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
+                     int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
-    for (int64_t d = 0; d < hd; ++d) {
-        float lanes[64] = {};
-        for (int64_t j = 0; j < n_lane_pos; ++j) lanes[j % 64] += p[j] * fp16_to_fp32(v[j * v_stride + d]);
-        double sum = np > 0 ? static_cast<double>(reduce64_f32(lanes, 1)) : 0.0;
-        for (int64_t j = np; j < n_pos; ++j) sum += static_cast<double>(p[j] * fp16_to_fp32(v[j * v_stride + d]));
-        out[d] = static_cast<float>(sum);
+    for (int64_t i = 0; i < n_q; ++i) {
+        const float* pi = p + i * p_stride;
+        for (int64_t d = 0; d < hd; ++d) {
+            float lanes[64] = {};
+            for (int64_t j = 0; j < n_lane_pos; ++j) lanes[j % 64] += pi[j] * fp16_to_fp32(v[j * v_stride + d]);
+            double sum = np > 0 ? static_cast<double>(reduce64_f32(lanes, 1)) : 0.0;
+            for (int64_t j = np; j < n_pos; ++j)
+                sum += static_cast<double>(pi[j] * fp16_to_fp32(v[j * v_stride + d]));
+            out[i * out_stride + d] = static_cast<float>(sum);
+        }
     }
 }
 
-void attn_scores_f16_ref(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
-                         float scale, float* s) {
-    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_ref(q, k + j * k_stride, hd) * scale;
+void attn_scores_f16_ref(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
+                         int64_t n_pos, int64_t hd, float scale, float* s, int64_t s_stride) {
+    for (int64_t i = 0; i < n_q; ++i) {
+        for (int64_t j = 0; j < n_pos; ++j) s[i * s_stride + j] = dot_f16_ref(q + i * q_stride, k + j * k_stride, hd) * scale;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -196,17 +196,25 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     }
 }
 
-// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the leftover tokens one row at a time (for a
-// single token more rows per tile only add register pressure: the row is one sequential stream).
+// Rows [r0, r1) of one panel for NT tokens from t.
+template <int NR, int NT>
+void i2_s_rows(const GemmArgs& g, int64_t r0, int64_t r1, int64_t t) {
+    int64_t r = r0;
+    for (; r + NR <= r1; r += NR) i2_s_tile<NR, NT>(g, r, t);
+    for (; r < r1; ++r) i2_s_tile<1, NT>(g, r, t);
+}
+
+// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the 1–3 leftover tokens as one tile, so a
+// short batch (a re-prompt after an edit) reads each weight once, not once per token. A single token goes
+// one row at a time: more rows per tile only add register pressure, the row is one sequential stream.
 void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     int64_t t = 0;
-    for (; t + 4 <= g.n_tok; t += 4) {
-        int64_t r = r0;
-        for (; r + 2 <= r1; r += 2) i2_s_tile<2, 4>(g, r, t);
-        for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
-    }
-    for (; t < g.n_tok; ++t) {
-        for (int64_t r = r0; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
+    for (; t + 4 <= g.n_tok; t += 4) i2_s_rows<2, 4>(g, r0, r1, t);
+    switch (g.n_tok - t) {
+        case 3: i2_s_rows<2, 3>(g, r0, r1, t); break;
+        case 2: i2_s_rows<2, 2>(g, r0, r1, t); break;
+        case 1: i2_s_rows<1, 1>(g, r0, r1, t); break;
+        default: break;
     }
 }
 
@@ -486,68 +494,165 @@ void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
     }
 }
 
-// Twin of attn_pv_f16_ref, 64 dimensions at a time: lane L's sum over positions L, L + 64, ... stays in
-// registers (same multiply-then-add order per lane as ref), the 64 lanes go to a stack buffer and the
-// reduce64 tree runs across lanes, vectorised over the dimensions.
-void attn_pv_f16_avx2(const float* p, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np, int64_t hd,
-                      float* out) {
+// Twin of attn_pv_f16_ref for up to 4 queries and 16 dimensions at a time: lane L's sum over positions
+// L, L + 64, ... stays in registers (each converted row of V serves every query), the 64 lanes go to a stack
+// buffer and the reduce64 tree runs across lanes, vectorised over the dimensions. p·v is exact (p is
+// F16-representable, see kernels.h), so the fused multiply-add equals ref's multiply-then-add.
+void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
+                      int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
+    constexpr int kQ = 4;
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
-    const int64_t hd64 = hd & ~int64_t(63);
-    alignas(32) float lanes[64][64];
-    for (int64_t d0 = 0; d0 < hd64; d0 += 64) {
-        if (np > 0) {
-            for (int64_t L = 0; L < 64; ++L) {
-                __m256 acc[8];
-                for (int q = 0; q < 8; ++q) acc[q] = _mm256_setzero_ps();
-                for (int64_t j = L; j < n_lane_pos; j += 64) {
-                    const __m256 pj = _mm256_set1_ps(p[j]);
-                    const uint16_t* vj = v + j * v_stride + d0;
-                    for (int q = 0; q < 8; ++q)
-                        acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(pj, load_f16x8(vj + 8 * q)));
-                }
-                for (int q = 0; q < 8; ++q) _mm256_store_ps(&lanes[L][8 * q], acc[q]);
-            }
-        }
-        for (int q = 0; q < 8; ++q) {
-            double sum[8];
+    const int64_t hd16 = hd & ~int64_t(15);
+    alignas(32) float lanes[kQ][64][16];
+    for (int64_t i0 = 0; i0 < n_q; i0 += kQ) {
+        const int nq = static_cast<int>(n_q - i0 < kQ ? n_q - i0 : kQ);
+        const float* pq[kQ];
+        for (int i = 0; i < kQ; ++i) pq[i] = p + (i0 + (i < nq ? i : 0)) * p_stride;
+        for (int64_t d0 = 0; d0 < hd16; d0 += 16) {
             if (np > 0) {
-                // reduce64_f32 per dimension: c_l = (x_l + x_{32+l}) + (x_{16+l} + x_{48+l}), then 16 → 1.
-                __m256 c[16];
-                for (int l = 0; l < 16; ++l) {
-                    c[l] = _mm256_add_ps(_mm256_add_ps(_mm256_load_ps(&lanes[l][8 * q]), _mm256_load_ps(&lanes[32 + l][8 * q])),
-                                         _mm256_add_ps(_mm256_load_ps(&lanes[16 + l][8 * q]), _mm256_load_ps(&lanes[48 + l][8 * q])));
+                for (int64_t L = 0; L < 64; ++L) {
+                    __m256 acc[kQ][2];
+                    for (int i = 0; i < kQ; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+                    for (int64_t j = L; j < n_lane_pos; j += 64) {
+                        const uint16_t* vj = v + j * v_stride + d0;
+                        const __m256 v0 = load_f16x8(vj), v1 = load_f16x8(vj + 8);
+                        for (int i = 0; i < kQ; ++i) {
+                            if (i >= nq) break;
+                            const __m256 pj = _mm256_broadcast_ss(pq[i] + j);
+                            acc[i][0] = _mm256_fmadd_ps(pj, v0, acc[i][0]);
+                            acc[i][1] = _mm256_fmadd_ps(pj, v1, acc[i][1]);
+                        }
+                    }
+                    for (int i = 0; i < nq; ++i) {
+                        _mm256_store_ps(&lanes[i][L][0], acc[i][0]);
+                        _mm256_store_ps(&lanes[i][L][8], acc[i][1]);
+                    }
                 }
-                __m256 t8[8], t4[4];
-                for (int l = 0; l < 8; ++l) t8[l] = _mm256_add_ps(c[8 + l], c[l]);
-                for (int l = 0; l < 4; ++l) t4[l] = _mm256_add_ps(t8[4 + l], t8[l]);
-                const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
-                alignas(32) float rf[8];
-                _mm256_store_ps(rf, r);
-                for (int e = 0; e < 8; ++e) sum[e] = static_cast<double>(rf[e]);
-            } else {
-                for (int e = 0; e < 8; ++e) sum[e] = 0.0;
             }
-            for (int64_t j = np; j < n_pos; ++j) {
-                const uint16_t* vj = v + j * v_stride + d0 + 8 * q;
-                for (int e = 0; e < 8; ++e) sum[e] += static_cast<double>(p[j] * fp16_to_fp32(vj[e]));
+            for (int i = 0; i < nq; ++i) {
+                for (int h = 0; h < 2; ++h) {
+                    double sum[8];
+                    if (np > 0) {
+                        // reduce64_f32 per dimension: c_l = (x_l + x_{32+l}) + (x_{16+l} + x_{48+l}), then 16 → 1.
+                        __m256 c[16];
+                        for (int l = 0; l < 16; ++l) {
+                            c[l] = _mm256_add_ps(
+                                _mm256_add_ps(_mm256_load_ps(&lanes[i][l][8 * h]), _mm256_load_ps(&lanes[i][32 + l][8 * h])),
+                                _mm256_add_ps(_mm256_load_ps(&lanes[i][16 + l][8 * h]), _mm256_load_ps(&lanes[i][48 + l][8 * h])));
+                        }
+                        __m256 t8[8], t4[4];
+                        for (int l = 0; l < 8; ++l) t8[l] = _mm256_add_ps(c[8 + l], c[l]);
+                        for (int l = 0; l < 4; ++l) t4[l] = _mm256_add_ps(t8[4 + l], t8[l]);
+                        const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
+                        alignas(32) float rf[8];
+                        _mm256_store_ps(rf, r);
+                        for (int e = 0; e < 8; ++e) sum[e] = static_cast<double>(rf[e]);
+                    } else {
+                        for (int e = 0; e < 8; ++e) sum[e] = 0.0;
+                    }
+                    const float* pi = pq[i];
+                    for (int64_t j = np; j < n_pos; ++j) {
+                        const uint16_t* vj = v + j * v_stride + d0 + 8 * h;
+                        for (int e = 0; e < 8; ++e) sum[e] += static_cast<double>(pi[j] * fp16_to_fp32(vj[e]));
+                    }
+                    float* o = out + (i0 + i) * out_stride + d0 + 8 * h;
+                    for (int e = 0; e < 8; ++e) o[e] = static_cast<float>(sum[e]);
+                }
             }
-            for (int e = 0; e < 8; ++e) out[d0 + 8 * q + e] = static_cast<float>(sum[e]);
         }
     }
-    if (hd64 < hd) kernels_ref()->attn_pv_f16(p, v + hd64, v_stride, n_pos, np, hd - hd64, out + hd64);
+    if (hd16 < hd)
+        kernels_ref()->attn_pv_f16(p, p_stride, n_q, v + hd16, v_stride, n_pos, np, hd - hd16, out + hd16,
+                                   out_stride);
 }
 
-// Twin of attn_scores_f16_ref: the query is widened once for all positions.
-void attn_scores_f16_avx2(const uint16_t* q, const uint16_t* k, int64_t k_stride, int64_t n_pos, int64_t hd,
-                          float scale, float* s) {
-    if (hd > kF16Stack) {
-        for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_avx2(q, k + j * k_stride, hd) * scale;
+// The last three levels of reduce16_f32 (8 → 4 → 2 → 1) for 8 positions at once: v[p] holds position p's
+// eight partial sums t8; the result holds position p's total in element p, each added in ref's tree order.
+inline __m256 reduce8_x8(const __m256 v[8]) {
+    __m256 u[4];  // [t4 of position 2i | t4 of position 2i + 1]
+    for (int i = 0; i < 4; ++i) {
+        const __m256 lo = _mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x20);
+        const __m256 hi = _mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x31);
+        u[i] = _mm256_add_ps(hi, lo);  // t4[l] = t8[4 + l] + t8[l]
+    }
+    __m256 w[2];  // (t4[0] + t4[2], t4[1] + t4[3]) of positions 4i, 4i + 2 | 4i + 1, 4i + 3
+    for (int i = 0; i < 2; ++i) {
+        const __m256 e = _mm256_shuffle_ps(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 f = _mm256_shuffle_ps(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2));
+        w[i] = _mm256_add_ps(e, f);
+    }
+    const __m256 t0 = _mm256_shuffle_ps(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m256 t1 = _mm256_shuffle_ps(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1));
+    const __m256 r = _mm256_add_ps(t0, t1);  // positions 0, 2, 4, 6 | 1, 3, 5, 7
+    return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// Twin of attn_scores_f16_ref. For head sizes that are multiples of 64 (up to kScoreHd) the queries are widened
+// once, each key row is widened once into L1 and serves every query, and the last levels of the reduce64 tree
+// run for 8 positions at once; other sizes take one dot product per (query, position).
+constexpr int64_t kScoreQ = 8, kScoreHd = 512;
+
+void attn_scores_f16_avx2(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
+                          int64_t n_pos, int64_t hd, float scale, float* s, int64_t s_stride) {
+    if (hd % 64 != 0 || hd > kScoreHd) {
+        alignas(32) float qf[kF16Stack];
+        const int64_t np = hd & ~int64_t(63);
+        for (int64_t i = 0; i < n_q; ++i) {
+            const uint16_t* qi = q + i * q_stride;
+            float* si = s + i * s_stride;
+            if (hd > kF16Stack) {
+                for (int64_t j = 0; j < n_pos; ++j) si[j] = dot_f16_avx2(qi, k + j * k_stride, hd) * scale;
+                continue;
+            }
+            for (int64_t d = 0; d < np; d += 8) _mm256_store_ps(qf + d, load_f16x8(qi + d));
+            for (int64_t j = 0; j < n_pos; ++j) si[j] = dot_f16_widened(k + j * k_stride, qf, qi, hd) * scale;
+        }
         return;
     }
-    alignas(32) float qf[kF16Stack];
-    const int64_t np = hd & ~int64_t(63);
-    for (int64_t i = 0; i < np; i += 8) _mm256_store_ps(qf + i, load_f16x8(q + i));
-    for (int64_t j = 0; j < n_pos; ++j) s[j] = dot_f16_widened(k + j * k_stride, qf, q, hd) * scale;
+    alignas(32) float qf[kScoreQ][kScoreHd];
+    alignas(32) float kf[kScoreHd];
+    __m256 part[kScoreQ][8];  // t8 of (query, position in the block of 8)
+    const __m256 vscale = _mm256_set1_ps(scale);
+    for (int64_t i0 = 0; i0 < n_q; i0 += kScoreQ) {
+        const int64_t nq = n_q - i0 < kScoreQ ? n_q - i0 : kScoreQ;
+        for (int64_t i = 0; i < nq; ++i) {
+            for (int64_t d = 0; d < hd; d += 8) _mm256_store_ps(&qf[i][d], load_f16x8(q + (i0 + i) * q_stride + d));
+        }
+        for (int64_t j0 = 0; j0 < n_pos; j0 += 8) {
+            const int64_t nb = n_pos - j0 < 8 ? n_pos - j0 : 8;
+            for (int64_t jj = 0; jj < 8; ++jj) {
+                if (jj >= nb) {
+                    for (int64_t i = 0; i < nq; ++i) part[i][jj] = _mm256_setzero_ps();
+                    continue;
+                }
+                const uint16_t* kj = k + (j0 + jj) * k_stride;
+                for (int64_t d = 0; d < hd; d += 8) _mm256_store_ps(kf + d, load_f16x8(kj + d));
+                for (int64_t i = 0; i < nq; ++i) {
+                    // 64 lanes (acc[c] = lanes 8c..8c+7), lane L summing the products of elements 64m + L.
+                    __m256 acc[8];
+                    for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+                    for (int64_t d = 0; d < hd; d += 64) {
+                        for (int c = 0; c < 8; ++c)
+                            acc[c] = _mm256_fmadd_ps(_mm256_load_ps(kf + d + 8 * c), _mm256_load_ps(&qf[i][d + 8 * c]), acc[c]);
+                    }
+                    const __m256 c_lo = _mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6]));
+                    const __m256 c_hi = _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7]));
+                    part[i][jj] = _mm256_add_ps(c_hi, c_lo);  // 16 → 8
+                }
+            }
+            for (int64_t i = 0; i < nq; ++i) {
+                const __m256 r = _mm256_mul_ps(reduce8_x8(part[i]), vscale);
+                float* si = s + (i0 + i) * s_stride + j0;
+                if (nb == 8) {
+                    _mm256_storeu_ps(si, r);
+                } else {
+                    alignas(32) float rf[8];
+                    _mm256_store_ps(rf, r);
+                    for (int64_t jj = 0; jj < nb; ++jj) si[jj] = rf[jj];
+                }
+            }
+        }
+    }
 }
 
 void gemm_f32_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {

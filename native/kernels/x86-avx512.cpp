@@ -76,7 +76,13 @@ template <int NR>
 void i2_s_rows(const GemmArgs& g, int64_t r) {
     int64_t t = 0;
     for (; t + 4 <= g.n_tok; t += 4) i2_s_tile<NR, 4>(g, r, t);
-    for (; t < g.n_tok; ++t) i2_s_tile<NR, 1>(g, r, t);
+    // The 1–3 leftover tokens as one tile: each weight is read once per batch.
+    switch (g.n_tok - t) {
+        case 3: i2_s_tile<NR, 3>(g, r, t); break;
+        case 2: i2_s_tile<NR, 2>(g, r, t); break;
+        case 1: i2_s_tile<NR, 1>(g, r, t); break;
+        default: break;
+    }
 }
 
 void gemm_i2_s_avx512vnni(const GemmArgs& g, int64_t r0, int64_t r1) {

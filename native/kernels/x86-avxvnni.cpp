@@ -55,15 +55,22 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     }
 }
 
+template <int NR, int NT>
+void i2_s_rows(const GemmArgs& g, int64_t r0, int64_t r1, int64_t t) {
+    int64_t r = r0;
+    for (; r + NR <= r1; r += NR) i2_s_tile<NR, NT>(g, r, t);
+    for (; r < r1; ++r) i2_s_tile<1, NT>(g, r, t);
+}
+
+// 3×4 tiles, then the 1–3 leftover tokens as one tile (each weight read once per batch).
 void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     int64_t t = 0;
-    for (; t + 4 <= g.n_tok; t += 4) {
-        int64_t r = r0;
-        for (; r + 3 <= r1; r += 3) i2_s_tile<3, 4>(g, r, t);
-        for (; r < r1; ++r) i2_s_tile<1, 4>(g, r, t);
-    }
-    for (; t < g.n_tok; ++t) {
-        for (int64_t r = r0; r < r1; ++r) i2_s_tile<1, 1>(g, r, t);
+    for (; t + 4 <= g.n_tok; t += 4) i2_s_rows<3, 4>(g, r0, r1, t);
+    switch (g.n_tok - t) {
+        case 3: i2_s_rows<3, 3>(g, r0, r1, t); break;
+        case 2: i2_s_rows<3, 2>(g, r0, r1, t); break;
+        case 1: i2_s_rows<1, 1>(g, r0, r1, t); break;
+        default: break;
     }
 }
 

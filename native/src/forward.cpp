@@ -26,6 +26,8 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
 
 // Below this many multiply-adds a step runs on the calling thread: waking the pool costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+// The most query heads one attention item handles (they share a KV head and read its rows once).
+constexpr int32_t kAttnGroupMax = 8;
 
 GemmFn gemm_for(const KernelTable& kt, TensorType type) {
     switch (type) {
@@ -92,9 +94,14 @@ Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& poo
     act_sum_.resize(B);
     const size_t nth = static_cast<size_t>(pool.n_threads());
     scores_stride_ = static_cast<size_t>((n_ctx + 63) / 32 * 32);
-    scores_.resize(nth * scores_stride_);
+    const int32_t group = hp_.n_head / hp_.n_head_kv;
+    for (int32_t g = 1; g <= std::min(group, kAttnGroupMax); ++g) {
+        if (group % g == 0) attn_group_max_ = g;
+    }
+    const size_t gmax = static_cast<size_t>(attn_group_max_);
+    scores_.resize(nth * gmax * scores_stride_);
     p16_.resize(nth * scores_stride_);
-    q16_.resize(nth * static_cast<size_t>(hp_.head_dim));
+    q16_.resize(nth * gmax * static_cast<size_t>(hp_.head_dim));
     theta_scale_ = std::pow(hp_.rope_freq_base, -2.0f / static_cast<float>(hp_.n_rot));
     kq_scale_ = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
 }
@@ -195,51 +202,74 @@ void Forward::linear(const float* x, int64_t k, int32_t n, const LinearOut* outs
     }
 }
 
-// Causal self-attention of the batch's tokens over the cache, one (token, query head) pair at a time. Query
-// head h reads KV head h / (n_head / n_head_kv). The arithmetic follows the reference engines' single-token
-// path:
+// Causal self-attention of the batch's tokens over the cache. Query head h reads KV head h / group (group =
+// n_head / n_head_kv); the work items are (token, KV head, sub-group of sg query heads), and each item reads
+// the key and value rows once for its sg heads. The arithmetic follows the reference engines' single-token
+// path, per query head:
 //   s_j = (f16(q) · k_j) · kq_scale                     for j ≤ pos (dot_f16)
-//   e_j = exp(s_j − max s);  Σ e over the cache length padded to 32 (n_kv), in float chunks of 16 added in
-//   double p_j = f16(e_j · (float)(1 / Σ)) o   = Σ_j p_j · v_j   as a dot product over the n_kv positions: 64
-//   lanes for the first n_kv & ~63
+//   e_j = exp(s_j − max s);  Σ e over the cache length padded to 32 (n_kv), in float chunks of 16 added in double
+//   p_j = f16(e_j · (float)(1 / Σ))
+//   o   = Σ_j p_j · v_j   as a dot product over the n_kv positions: 64 lanes for the first n_kv & ~63
 //         positions, the reduce64 tree, then the remaining positions added in double.
 void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) {
     const int64_t hd = hp_.head_dim, n_q = hp_.n_embd_q();
     const int32_t group = hp_.n_head / hp_.n_head_kv;
-    const int64_t n_items = static_cast<int64_t>(n) * hp_.n_head;
-    auto work = [&](int32_t ith, int32_t nth) {
-        float* s = scores_.data() + static_cast<size_t>(ith) * scores_stride_;
+    // Sub-group size: fewer, larger items read the cache fewer times; more, smaller items balance the threads
+    // better. Pick the divisor of the group that minimises (items per thread) × (sg + 1), the +1 standing for
+    // the shared reading and widening of the key rows.
+    const int32_t nth = pool_.n_threads();
+    int32_t sg = 1;
+    int64_t best = INT64_MAX;
+    for (int32_t g = attn_group_max_; g >= 1; --g) {
+        if (attn_group_max_ % g != 0) continue;
+        const int64_t items = static_cast<int64_t>(n) * hp_.n_head / g;
+        const int64_t cost = (items + nth - 1) / nth * (g + 1);
+        if (cost < best) {
+            best = cost;
+            sg = g;
+        }
+    }
+    const int32_t n_sub = hp_.n_head / sg;  // sub-groups per token
+    const int64_t n_items = static_cast<int64_t>(n) * n_sub;
+    auto work = [&](int32_t ith, int32_t nth_) {
+        float* s = scores_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * scores_stride_;
         uint16_t* p16 = p16_.data() + static_cast<size_t>(ith) * scores_stride_;
-        uint16_t* q16 = q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(hd);
+        uint16_t* q16 =
+            q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * static_cast<size_t>(hd);
         int64_t i0, i1;
-        split_range(n_items, ith, nth, 1, &i0, &i1);
+        split_range(n_items, ith, nth_, 1, &i0, &i1);
         for (int64_t item = i0; item < i1; ++item) {
-            const int32_t t = static_cast<int32_t>(item / hp_.n_head);
-            const int32_t h = static_cast<int32_t>(item % hp_.n_head);
-            const int64_t kv_off = static_cast<int64_t>(h / group) * hd;
+            const int32_t t = static_cast<int32_t>(item / n_sub);
+            const int32_t h0 = static_cast<int32_t>(item % n_sub) * sg;  // first query head of the sub-group
+            const int32_t h_kv = h0 / group;
             const int32_t n_pos = pos0 + t + 1;
             const int32_t n_kv = std::max(32, (n_pos + 31) / 32 * 32);
+            const size_t sstride = scores_stride_;
 
-            kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + h * hd)], q16, hd);
-            kt_.attn_scores_f16(q16, kv.k(il, 0) + kv_off, hp_.n_embd_kv(), n_pos, hd, kq_scale_, s);
-            float max = -INFINITY;
-            for (int32_t j = 0; j < n_pos; ++j) max = std::max(max, s[j]);
-            for (int32_t j = 0; j < n_pos; ++j) s[j] = std::exp(s[j] - max);
-            std::fill(s + n_pos, s + n_kv, 0.0f);
-            double sum = 0.0;
-            for (int32_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(s + c));
-            const float inv = static_cast<float>(1.0 / sum);
-            // p_j = f16(e_j · inv), rounded with the table's (exact, round-to-nearest-even) conversions.
-            for (int32_t j = 0; j < n_pos; ++j) s[j] = s[j] * inv;
-            kt_.fp32_to_fp16(s, p16, n_pos);
-            kt_.fp16_to_fp32(p16, s, n_pos);
-
+            for (int32_t i = 0; i < sg; ++i)
+                kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + (h0 + i) * hd)], q16 + i * hd, hd);
+            kt_.attn_scores_f16(q16, hd, sg, kv.k(il, h_kv, 0), hd, n_pos, hd, kq_scale_, s,
+                                static_cast<int64_t>(sstride));
+            for (int32_t i = 0; i < sg; ++i) {
+                float* si = s + static_cast<size_t>(i) * sstride;
+                float max = -INFINITY;
+                for (int32_t j = 0; j < n_pos; ++j) max = std::max(max, si[j]);
+                for (int32_t j = 0; j < n_pos; ++j) si[j] = std::exp(si[j] - max);
+                std::fill(si + n_pos, si + n_kv, 0.0f);
+                double sum = 0.0;
+                for (int32_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(si + c));
+                const float inv = static_cast<float>(1.0 / sum);
+                // p_j = f16(e_j · inv), rounded with the table's (exact, round-to-nearest-even) conversions.
+                for (int32_t j = 0; j < n_pos; ++j) si[j] = si[j] * inv;
+                kt_.fp32_to_fp16(si, p16, n_pos);
+                kt_.fp16_to_fp32(p16, si, n_pos);
+            }
             const int32_t np = n_kv & ~63;
-            kt_.attn_pv_f16(s, kv.v(il, 0) + kv_off, hp_.n_embd_kv(), n_pos, np, hd,
-                            &attn_[static_cast<size_t>(t * n_q + h * hd)]);
+            kt_.attn_pv_f16(s, static_cast<int64_t>(sstride), sg, kv.v(il, h_kv, 0), hd, n_pos, np,
+                            hd, &attn_[static_cast<size_t>(t * n_q + h0 * hd)], hd);
         }
     };
-    parallel(n_items * (pos0 + n) * hd * 2, work);
+    parallel(n_items * sg * (pos0 + n) * hd * 2, work);
 }
 
 // The LM head was requantized (Model::output_exact): the best kLmHeadRescore logits of each row are computed
@@ -332,8 +362,11 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
         for_tokens(n, n_q + 2 * n_kv, [&](int32_t t) {
             rope(&q_[static_cast<size_t>(t * n_q)], t, hp_.n_head);
             rope(&k_[static_cast<size_t>(t * n_kv)], t, hp_.n_head_kv);
-            kt_.fp32_to_fp16(&k_[static_cast<size_t>(t * n_kv)], kv.k(il, pos0 + t), n_kv);
-            kt_.fp32_to_fp16(&v_[static_cast<size_t>(t * n_kv)], kv.v(il, pos0 + t), n_kv);
+            for (int32_t h = 0; h < hp_.n_head_kv; ++h) {
+                const size_t off = static_cast<size_t>(t * n_kv + h * hd);
+                kt_.fp32_to_fp16(&k_[off], kv.k(il, h, pos0 + t), hd);
+                kt_.fp32_to_fp16(&v_[off], kv.v(il, h, pos0 + t), hd);
+            }
         });
         attention(kv, il, n, pos0);
 

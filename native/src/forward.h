@@ -73,10 +73,12 @@ class Forward {
     std::vector<uint8_t> act_;      // [n_batch][prepared row]    quantized / converted activations
     std::vector<float> act_scale_;  // [n_batch]            I2_S activation scales
     std::vector<int32_t> act_sum_;  // [n_batch]            I2_S activation sums
-    std::vector<float> scores_;     // [n_threads][n_ctx padded to 32]  attention scores / probabilities
-    std::vector<uint16_t> p16_;     // [n_threads][n_ctx padded to 32]  probabilities rounded to F16
+    // Attention works on query heads that share a KV head, up to attn_group_max_ of them at once.
+    int32_t attn_group_max_ = 1;    // the largest divisor of n_head / n_head_kv that is at most kAttnGroupMax
+    std::vector<float> scores_;     // [n_threads][attn_group_max_][n_ctx padded]  scores / probabilities
+    std::vector<uint16_t> p16_;     // [n_threads][n_ctx padded]  probabilities rounded to F16
     size_t scores_stride_ = 0;
-    std::vector<uint16_t> q16_;  // [n_threads][head_dim]       query rounded to F16
+    std::vector<uint16_t> q16_;  // [n_threads][attn_group_max_][head_dim]  queries rounded to F16
 };
 
 }  // namespace trit

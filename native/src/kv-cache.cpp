@@ -8,13 +8,15 @@
 
 namespace trit {
 
-KvCache::KvCache(int32_t n_layer, int32_t n_embd_kv) : n_layer_(n_layer), n_embd_kv_(n_embd_kv) {}
+KvCache::KvCache(int32_t n_layer, int32_t n_head_kv, int32_t head_dim)
+    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim) {}
 
 void KvCache::reserve(int32_t n_tokens, int32_t n_keep) {
     if (n_tokens <= capacity_) return;
     n_keep = std::min(n_keep, capacity_);
-    const size_t n =
-        static_cast<size_t>(n_layer_) * static_cast<size_t>(n_tokens) * static_cast<size_t>(n_embd_kv_);
+    const size_t runs = static_cast<size_t>(n_layer_) * static_cast<size_t>(n_head_kv_);  // (layer, head) pairs
+    const size_t row = static_cast<size_t>(head_dim_);
+    const size_t n = runs * static_cast<size_t>(n_tokens) * row;
     std::vector<uint16_t> k, v;
     try {
         k.resize(n);
@@ -23,10 +25,9 @@ void KvCache::reserve(int32_t n_tokens, int32_t n_keep) {
         throw Error(ErrorCode::memory,
                     "not enough memory for a KV cache of " + std::to_string(n_tokens) + " tokens");
     }
-    const size_t row = static_cast<size_t>(n_embd_kv_);
-    for (int32_t il = 0; il < n_layer_ && n_keep > 0; ++il) {
-        const size_t src = static_cast<size_t>(il) * static_cast<size_t>(capacity_) * row;
-        const size_t dst = static_cast<size_t>(il) * static_cast<size_t>(n_tokens) * row;
+    for (size_t run = 0; run < runs && n_keep > 0; ++run) {
+        const size_t src = run * static_cast<size_t>(capacity_) * row;
+        const size_t dst = run * static_cast<size_t>(n_tokens) * row;
         std::memcpy(k.data() + dst, k_.data() + src, static_cast<size_t>(n_keep) * row * sizeof(uint16_t));
         std::memcpy(v.data() + dst, v_.data() + src, static_cast<size_t>(n_keep) * row * sizeof(uint16_t));
     }

@@ -43,7 +43,7 @@ class EngineImpl final : public Engine {
 
   private:
     struct Slot {
-        explicit Slot(const Hparams& hp) : kv(hp.n_layer, hp.n_embd_kv()) {}
+        explicit Slot(const Hparams& hp) : kv(hp.n_layer, hp.n_head_kv, hp.head_dim) {}
         std::vector<int32_t> tokens;  // tokens whose K/V are in kv, positions 0..size-1
         KvCache kv;
         int64_t last_used_ms = 0;

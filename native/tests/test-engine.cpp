@@ -190,7 +190,7 @@ TEST(cancellation_between_layers) {
         trit::Model::load(fixtures::model_path(fixtures::model(kModel)), opt, kt);
     trit::ThreadPool pool(1);
     trit::Forward fwd(*m, kt, pool, 64, 128);
-    trit::KvCache kv(m->hparams().n_layer, m->hparams().n_embd_kv());
+    trit::KvCache kv(m->hparams().n_layer, m->hparams().n_head_kv, m->hparams().head_dim);
     kv.reserve(64, 0);
     const std::vector<int32_t> p = head(fixtures::prompt("p94"), 64);
     std::vector<float> logits(509);

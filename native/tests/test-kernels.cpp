@@ -261,7 +261,7 @@ void compare_gemm(const char* what, trit::GemmFn KernelTable::*fn, GemmArgs g, i
 TEST(gemm_i2_s) {
     for (int64_t k : {128, 256, 1152, 4224}) {
         for (int64_t rows : {1, 3, 4, 5, 17}) {
-            for (int64_t n_tok : {1, 3, 4, 5, 9}) {
+            for (int64_t n_tok : {1, 2, 3, 4, 5, 6, 7, 9}) {
                 for (int weight_case = 0; weight_case < 4; ++weight_case) {
                     // Weights: random codes, or all +1 / all -1 / all 0 (codes 2 / 0 / 1).
                     std::vector<uint8_t> w(static_cast<size_t>(rows * k / 4 + 32));
@@ -594,55 +594,68 @@ TEST(attention_kernels) {
 
 TEST(attention_scores) {
     for (int64_t hd : {1, 64, 80, 128, 256}) {
-        for (int64_t n_pos : {1, 7, 64, 129}) {
-            const int64_t stride = hd * 3 + 5;  // rows of several heads, odd stride
-            std::vector<uint16_t> q(static_cast<size_t>(hd)), k(static_cast<size_t>(stride * n_pos));
-            for (uint16_t& v : q) v = trit::fp32_to_fp16(normal(1.0f));
-            for (uint16_t& v : k) v = trit::fp32_to_fp16(normal(1.0f));
-            std::vector<float> s0(static_cast<size_t>(n_pos));
-            ref().attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s0.data());
-            for (int64_t j = 0; j < n_pos; ++j) {
-                CHECK(same_bits(s0[static_cast<size_t>(j)],
-                                ref().dot_f16(q.data(), k.data() + 2 + j * stride, hd) * 0.125f));
-            }
-            for (const KernelTable* t : simd_tables()) {
-                std::vector<float> s1(static_cast<size_t>(n_pos + 1), 7.0f);
-                t->attn_scores_f16(q.data(), k.data() + 2, stride, n_pos, hd, 0.125f, s1.data());
-                CHECK_MSG(std::memcmp(s1.data(), s0.data(), s0.size() * sizeof(float)) == 0 &&
-                              s1[static_cast<size_t>(n_pos)] == 7.0f,
-                          std::string(t->name) + " attn_scores_f16 hd=" + std::to_string(hd));
+        for (int64_t n_pos : {1, 7, 8, 64, 129}) {
+            for (int64_t n_q : {1, 2, 4, 9}) {
+                const int64_t stride = hd * 3 + 5;  // rows of several heads, odd stride
+                const int64_t q_stride = hd + 3, s_stride = n_pos + 5;
+                std::vector<uint16_t> q(static_cast<size_t>(q_stride * n_q)), k(static_cast<size_t>(stride * n_pos));
+                for (uint16_t& v : q) v = trit::fp32_to_fp16(normal(1.0f));
+                for (uint16_t& v : k) v = trit::fp32_to_fp16(normal(1.0f));
+                std::vector<float> s0(static_cast<size_t>(s_stride * n_q), 7.0f);
+                ref().attn_scores_f16(q.data(), q_stride, n_q, k.data() + 2, stride, n_pos, hd, 0.125f, s0.data(),
+                                      s_stride);
+                for (int64_t i = 0; i < n_q; ++i) {
+                    for (int64_t j = 0; j < n_pos; ++j) {
+                        CHECK(same_bits(s0[static_cast<size_t>(i * s_stride + j)],
+                                        ref().dot_f16(q.data() + i * q_stride, k.data() + 2 + j * stride, hd) * 0.125f));
+                    }
+                }
+                for (const KernelTable* t : simd_tables()) {
+                    std::vector<float> s1(s0.size(), 7.0f);
+                    t->attn_scores_f16(q.data(), q_stride, n_q, k.data() + 2, stride, n_pos, hd, 0.125f, s1.data(),
+                                       s_stride);
+                    // Same bits everywhere, including the untouched gaps between the queries' rows.
+                    CHECK_MSG(std::memcmp(s1.data(), s0.data(), s0.size() * sizeof(float)) == 0,
+                              std::string(t->name) + " attn_scores_f16 hd=" + std::to_string(hd) +
+                                  " n_pos=" + std::to_string(n_pos) + " n_q=" + std::to_string(n_q));
+                }
             }
         }
     }
 }
 
 TEST(attention_pv) {
-    for (int64_t hd : {1, 64, 80, 128}) {
+    for (int64_t hd : {1, 64, 80, 128, 136}) {
         for (int64_t n_pos : {1, 31, 64, 100, 200}) {
-            const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
-            const int64_t stride = hd * 2 + 3;
-            std::vector<float> p(static_cast<size_t>(n_pos));
-            for (float& x : p) x = trit::fp16_to_fp32(trit::fp32_to_fp16(uniform(0.0f, 0.05f)));
-            std::vector<uint16_t> v(static_cast<size_t>(stride * n_pos));
-            for (uint16_t& x : v) x = trit::fp32_to_fp16(normal(1.0f));
-            std::vector<float> o0(static_cast<size_t>(hd));
-            ref().attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o0.data());
-            for (int64_t d = 0; d < hd; ++d) {
-                double want = 0, mag = 0;
-                for (int64_t j = 0; j < n_pos; ++j) {
-                    const double x = static_cast<double>(p[static_cast<size_t>(j)]) *
-                                     trit::fp16_to_fp32(v[static_cast<size_t>(1 + j * stride + d)]);
-                    want += x;
-                    mag += std::fabs(x);
+            for (int64_t n_q : {1, 3, 4, 6}) {
+                const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
+                const int64_t stride = hd * 2 + 3, p_stride = n_pos + 3, out_stride = hd + 2;
+                std::vector<float> p(static_cast<size_t>(p_stride * n_q));
+                // Probabilities as the engine makes them: F16-representable.
+                for (float& x : p) x = trit::fp16_to_fp32(trit::fp32_to_fp16(uniform(0.0f, 0.05f)));
+                std::vector<uint16_t> v(static_cast<size_t>(stride * n_pos));
+                for (uint16_t& x : v) x = trit::fp32_to_fp16(normal(1.0f));
+                std::vector<float> o0(static_cast<size_t>(out_stride * n_q), 7.0f);
+                ref().attn_pv_f16(p.data(), p_stride, n_q, v.data() + 1, stride, n_pos, np, hd, o0.data(), out_stride);
+                for (int64_t i = 0; i < n_q; ++i) {
+                    for (int64_t d = 0; d < hd; ++d) {
+                        double want = 0, mag = 0;
+                        for (int64_t j = 0; j < n_pos; ++j) {
+                            const double x = static_cast<double>(p[static_cast<size_t>(i * p_stride + j)]) *
+                                             trit::fp16_to_fp32(v[static_cast<size_t>(1 + j * stride + d)]);
+                            want += x;
+                            mag += std::fabs(x);
+                        }
+                        CHECK(std::fabs(o0[static_cast<size_t>(i * out_stride + d)] - want) <= 1e-5 * mag + 1e-30);
+                    }
                 }
-                CHECK(std::fabs(o0[static_cast<size_t>(d)] - want) <= 1e-5 * mag + 1e-30);
-            }
-            for (const KernelTable* t : simd_tables()) {
-                std::vector<float> o1(static_cast<size_t>(hd + 1), 7.0f);
-                t->attn_pv_f16(p.data(), v.data() + 1, stride, n_pos, np, hd, o1.data());
-                CHECK_MSG(std::memcmp(o1.data(), o0.data(), o0.size() * sizeof(float)) == 0 &&
-                              o1[static_cast<size_t>(hd)] == 7.0f,
-                          std::string(t->name) + " attn_pv_f16 hd=" + std::to_string(hd) + " n=" + std::to_string(n_pos));
+                for (const KernelTable* t : simd_tables()) {
+                    std::vector<float> o1(o0.size(), 7.0f);
+                    t->attn_pv_f16(p.data(), p_stride, n_q, v.data() + 1, stride, n_pos, np, hd, o1.data(), out_stride);
+                    CHECK_MSG(std::memcmp(o1.data(), o0.data(), o0.size() * sizeof(float)) == 0,
+                              std::string(t->name) + " attn_pv_f16 hd=" + std::to_string(hd) +
+                                  " n=" + std::to_string(n_pos) + " n_q=" + std::to_string(n_q));
+                }
             }
         }
     }
