@@ -80,7 +80,9 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
 
   // Time to first token for a long prompt: cold (empty slot), then the same prompt with one token changed
   // near the end (the slot keeps the common prefix, so only the tail is evaluated again).
-  const ttftRuns = { cold: [], edit: [], editEvaluated: [] };
+  // Then decode 8 tokens from that slot: decode speed at the long context, where attention over the cache
+  // adds to every step.
+  const ttftRuns = { cold: [], edit: [], editEvaluated: [], longTg: [] };
   if (ttft > 0) {
     const prompt = benchTokens(info, ttft);
     const edited = editedAt(info, prompt, ttft - 2);
@@ -91,6 +93,9 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
       const edit = await model.complete({ slot: 'bench:ttft', prompt: edited, maxTokens: 1, ignoreEog: true }).done;
       ttftRuns.edit.push(edit.totalMs);
       ttftRuns.editEvaluated.push(edit.evaluatedTokens);
+      const long = await model.complete({ slot: 'bench:ttft', prompt: edited, maxTokens: 9, ignoreEog: true }).done;
+      if (long.generatedTokens !== 9) throw new Error(`decode stopped early (${long.stopReason})`);
+      ttftRuns.longTg.push(8 / (long.decodeMs / 1000));
     }
     model.dropSlot('bench:ttft');
   }
@@ -152,6 +157,9 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
     result.ttft_cold_ms = median(ttftRuns.cold);
     result.ttft_edit_ms = median(ttftRuns.edit);
     result.ttft_edit_evaluated = median(ttftRuns.editEvaluated);
+    result.ttft_tg_tps = median(ttftRuns.longTg);
+    // The edit target: one decode step at that context plus one token of prefill (at the --pp speed).
+    result.ttft_edit_budget_ms = 1000 / result.ttft_tg_tps + 1000 / result.pp_tps;
   }
   if (keystroke > 0) {
     result.keystroke_prompt = keystroke;
@@ -173,6 +181,8 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
   if (ttft > 0) {
     row(`TTFT ${ttft} cold ms`, result.ttft_cold_ms.toFixed(0));
     row(`TTFT ${ttft} edit ms`, `${result.ttft_edit_ms.toFixed(1)} (${result.ttft_edit_evaluated} evaluated)`);
+    row(`decode at ${ttft} tok/s`, result.ttft_tg_tps.toFixed(1));
+    row('edit budget ms', `${result.ttft_edit_budget_ms.toFixed(1)} (1 decode step at ${ttft} + 1 prefill token)`);
   }
   if (keystroke > 0) row('keystroke line ms', result.keystroke_ms.toFixed(1));
   row('RSS MB', result.rss_mb.toFixed(0));

@@ -101,10 +101,11 @@ struct KernelTable {
     // i < n_q and j < n_pos; bit-identical to that formula. Each key row is read once for all n_q queries. ----
     void (*attn_scores_f16)(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
                             int64_t n_pos, int64_t hd, float scale, float* s, int64_t s_stride);
-    // ---- attention output of n_q queries that share one KV head: out_i[d] = Σ_j p_i[j] · v_j[d] with
-    // p_i = p + i·p_stride, v_j = v + j·v_stride, out_i = out + i·out_stride, for d < hd, in the order of ref:
-    // positions j < min(np, n_pos) go to lane j mod 64 (y += p·v), the 64 lanes are summed with reduce64_f32,
-    // then positions np ≤ j < n_pos are added in double (np = multiple of 64). The p values must be
+    // ---- attention output of n_q queries that share one KV head, from the transposed values (dimension d of
+    // position j at v[d·v_stride + j]): out_i[d] = Σ_j p_i[j] · v[d·v_stride + j] with p_i = p + i·p_stride,
+    // out_i = out + i·out_stride, for d < hd, in the order of ref: positions j < min(np, n_pos) go to lane
+    // j mod 64 (y += p·v), the 64 lanes are summed with reduce64_f32, then positions np ≤ j < n_pos are added in
+    // double (np = multiple of 64). Values at positions ≥ n_pos are never read. The p values must be
     // F16-representable (the engine rounds the probabilities to F16): every p·v is then exact in f32, so a
     // multiply-then-add and a fused multiply-add give the same bits. ----
     void (*attn_pv_f16)(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,

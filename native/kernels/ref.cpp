@@ -375,10 +375,10 @@ void attn_pv_f16_ref(const float* p, int64_t p_stride, int64_t n_q, const uint16
         const float* pi = p + i * p_stride;
         for (int64_t d = 0; d < hd; ++d) {
             float lanes[64] = {};
-            for (int64_t j = 0; j < n_lane_pos; ++j) lanes[j % 64] += pi[j] * fp16_to_fp32(v[j * v_stride + d]);
+            const uint16_t* vd = v + d * v_stride;
+            for (int64_t j = 0; j < n_lane_pos; ++j) lanes[j % 64] += pi[j] * fp16_to_fp32(vd[j]);
             double sum = np > 0 ? static_cast<double>(reduce64_f32(lanes, 1)) : 0.0;
-            for (int64_t j = np; j < n_pos; ++j)
-                sum += static_cast<double>(pi[j] * fp16_to_fp32(v[j * v_stride + d]));
+            for (int64_t j = np; j < n_pos; ++j) sum += static_cast<double>(pi[j] * fp16_to_fp32(vd[j]));
             out[i * out_stride + d] = static_cast<float>(sum);
         }
     }

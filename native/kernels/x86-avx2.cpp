@@ -494,76 +494,70 @@ void gemm_f16_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
     }
 }
 
-// Twin of attn_pv_f16_ref for up to 4 queries and 16 dimensions at a time: lane L's sum over positions
-// L, L + 64, ... stays in registers (each converted row of V serves every query), the 64 lanes go to a stack
-// buffer and the reduce64 tree runs across lanes, vectorised over the dimensions. p·v is exact (p is
-// F16-representable, see kernels.h), so the fused multiply-add equals ref's multiply-then-add.
+// n values of an F16 row from `src` as floats in `dst` (n ≤ 64), zeros after them.
+inline void widen_f16_padded(const uint16_t* src, int64_t n, float* dst) {
+    alignas(32) uint16_t h[64] = {};
+    std::memcpy(h, src, static_cast<size_t>(n) * sizeof(uint16_t));
+    for (int c = 0; c < 8; ++c) _mm256_store_ps(dst + 8 * c, load_f16x8(h + 8 * c));
+}
+
+// Twin of attn_pv_f16_ref: each output dimension is a 64-lane dot product of the probabilities with one
+// transposed value row (acc[c] = lanes 8c..8c+7, as dot_f16), the row widened once into L1 for all queries.
+// p·v is exact (p is F16-representable, see kernels.h), so the fused multiply-add equals ref's
+// multiply-then-add. A last partial block of 64 positions is padded with zeros in both operands (adding +0 to a
+// lane changes nothing: a lane that starts at +0 never becomes -0). The positions after np are added in double
+// in position order, four queries at a time.
 void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
                       int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
-    constexpr int kQ = 4;
+    constexpr int64_t kRow = 4096;  // positions widened per pass
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
-    const int64_t hd16 = hd & ~int64_t(15);
-    alignas(32) float lanes[kQ][64][16];
-    for (int64_t i0 = 0; i0 < n_q; i0 += kQ) {
-        const int nq = static_cast<int>(n_q - i0 < kQ ? n_q - i0 : kQ);
-        const float* pq[kQ];
-        for (int i = 0; i < kQ; ++i) pq[i] = p + (i0 + (i < nq ? i : 0)) * p_stride;
-        for (int64_t d0 = 0; d0 < hd16; d0 += 16) {
-            if (np > 0) {
-                for (int64_t L = 0; L < 64; ++L) {
-                    __m256 acc[kQ][2];
-                    for (int i = 0; i < kQ; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-                    for (int64_t j = L; j < n_lane_pos; j += 64) {
-                        const uint16_t* vj = v + j * v_stride + d0;
-                        const __m256 v0 = load_f16x8(vj), v1 = load_f16x8(vj + 8);
-                        for (int i = 0; i < kQ; ++i) {
-                            if (i >= nq) break;
-                            const __m256 pj = _mm256_broadcast_ss(pq[i] + j);
-                            acc[i][0] = _mm256_fmadd_ps(pj, v0, acc[i][0]);
-                            acc[i][1] = _mm256_fmadd_ps(pj, v1, acc[i][1]);
-                        }
-                    }
-                    for (int i = 0; i < nq; ++i) {
-                        _mm256_store_ps(&lanes[i][L][0], acc[i][0]);
-                        _mm256_store_ps(&lanes[i][L][8], acc[i][1]);
-                    }
+    const int64_t full = n_lane_pos & ~int64_t(63);
+    const int64_t rest = n_lane_pos - full;
+    alignas(32) float vf[kRow];
+    alignas(32) float pt[64], vt[64];
+    for (int64_t d = 0; d < hd; ++d) {
+        const uint16_t* vd = v + d * v_stride;
+        if (rest > 0) widen_f16_padded(vd + full, rest, vt);
+        for (int64_t i = 0; i < n_q; ++i) {
+            const float* pi = p + i * p_stride;
+            __m256 acc[8];
+            for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+            for (int64_t j0 = 0; j0 < full; j0 += kRow) {
+                const int64_t j1 = j0 + kRow < full ? j0 + kRow : full;
+                if (i == 0 || full > kRow) {
+                    for (int64_t j = j0; j < j1; j += 8) _mm256_store_ps(vf + (j - j0), load_f16x8(vd + j));
+                }
+                for (int64_t j = j0; j < j1; j += 64) {
+                    for (int c = 0; c < 8; ++c)
+                        acc[c] = _mm256_fmadd_ps(_mm256_loadu_ps(pi + j + 8 * c), _mm256_load_ps(vf + (j - j0) + 8 * c),
+                                                 acc[c]);
                 }
             }
-            for (int i = 0; i < nq; ++i) {
-                for (int h = 0; h < 2; ++h) {
-                    double sum[8];
-                    if (np > 0) {
-                        // reduce64_f32 per dimension: c_l = (x_l + x_{32+l}) + (x_{16+l} + x_{48+l}), then 16 → 1.
-                        __m256 c[16];
-                        for (int l = 0; l < 16; ++l) {
-                            c[l] = _mm256_add_ps(
-                                _mm256_add_ps(_mm256_load_ps(&lanes[i][l][8 * h]), _mm256_load_ps(&lanes[i][32 + l][8 * h])),
-                                _mm256_add_ps(_mm256_load_ps(&lanes[i][16 + l][8 * h]), _mm256_load_ps(&lanes[i][48 + l][8 * h])));
-                        }
-                        __m256 t8[8], t4[4];
-                        for (int l = 0; l < 8; ++l) t8[l] = _mm256_add_ps(c[8 + l], c[l]);
-                        for (int l = 0; l < 4; ++l) t4[l] = _mm256_add_ps(t8[4 + l], t8[l]);
-                        const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
-                        alignas(32) float rf[8];
-                        _mm256_store_ps(rf, r);
-                        for (int e = 0; e < 8; ++e) sum[e] = static_cast<double>(rf[e]);
-                    } else {
-                        for (int e = 0; e < 8; ++e) sum[e] = 0.0;
-                    }
-                    const float* pi = pq[i];
-                    for (int64_t j = np; j < n_pos; ++j) {
-                        const uint16_t* vj = v + j * v_stride + d0 + 8 * h;
-                        for (int e = 0; e < 8; ++e) sum[e] += static_cast<double>(pi[j] * fp16_to_fp32(vj[e]));
-                    }
-                    float* o = out + (i0 + i) * out_stride + d0 + 8 * h;
-                    for (int e = 0; e < 8; ++e) o[e] = static_cast<float>(sum[e]);
+            if (rest > 0) {
+                std::memset(pt, 0, sizeof(pt));
+                std::memcpy(pt, pi + full, static_cast<size_t>(rest) * sizeof(float));
+                for (int c = 0; c < 8; ++c)
+                    acc[c] = _mm256_fmadd_ps(_mm256_load_ps(pt + 8 * c), _mm256_load_ps(vt + 8 * c), acc[c]);
+            }
+            out[i * out_stride + d] = np > 0 ? reduce64(acc) : 0.0f;
+        }
+        if (n_pos <= np) continue;
+        // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order per query.
+        for (int64_t i0 = 0; i0 < n_q; i0 += 4) {
+            const int nq = static_cast<int>(n_q - i0 < 4 ? n_q - i0 : 4);
+            double sum[4] = {};
+            for (int ii = 0; ii < nq; ++ii) sum[ii] = static_cast<double>(out[(i0 + ii) * out_stride + d]);
+            for (int64_t j0 = np; j0 < n_pos; j0 += 64) {
+                const int64_t nj = n_pos - j0 < 64 ? n_pos - j0 : 64;
+                widen_f16_padded(vd + j0, nj, pt);
+                for (int64_t jj = 0; jj < nj; ++jj) {
+                    for (int ii = 0; ii < nq; ++ii)
+                        sum[ii] += static_cast<double>(p[(i0 + ii) * p_stride + j0 + jj] * pt[jj]);
                 }
             }
+            for (int ii = 0; ii < nq; ++ii) out[(i0 + ii) * out_stride + d] = static_cast<float>(sum[ii]);
         }
     }
-    if (hd16 < hd)
-        kernels_ref()->attn_pv_f16(p, p_stride, n_q, v + hd16, v_stride, n_pos, np, hd - hd16, out + hd16,
-                                   out_stride);
 }
 
 // The last three levels of reduce16_f32 (8 → 4 → 2 → 1) for 8 positions at once: v[p] holds position p's

@@ -72,23 +72,32 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     }
 }
 
-template <int NR>
-void i2_s_rows(const GemmArgs& g, int64_t r) {
+template <int NR, int NT>
+void i2_s_rows(const GemmArgs& g, int64_t r0, int64_t r1, int64_t t) {
+    int64_t r = r0;
+    for (; r + NR <= r1; r += NR) i2_s_tile<NR, NT>(g, r, t);
+    for (; r < r1; ++r) i2_s_tile<1, NT>(g, r, t);
+}
+
+// Rows [r0, r1) of one panel for every token: 2×4 tiles (token tiles outside, so the panel's weights and one
+// tile's activations stay in L1 while the rows are swept), then the 1–3 leftover tokens as one tile, so each
+// weight is read from memory once per batch.
+void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     int64_t t = 0;
-    for (; t + 4 <= g.n_tok; t += 4) i2_s_tile<NR, 4>(g, r, t);
-    // The 1–3 leftover tokens as one tile: each weight is read once per batch.
+    for (; t + 4 <= g.n_tok; t += 4) i2_s_rows<2, 4>(g, r0, r1, t);
     switch (g.n_tok - t) {
-        case 3: i2_s_tile<NR, 3>(g, r, t); break;
-        case 2: i2_s_tile<NR, 2>(g, r, t); break;
-        case 1: i2_s_tile<NR, 1>(g, r, t); break;
+        case 3: i2_s_rows<2, 3>(g, r0, r1, t); break;
+        case 2: i2_s_rows<2, 2>(g, r0, r1, t); break;
+        case 1: i2_s_rows<2, 1>(g, r0, r1, t); break;
         default: break;
     }
 }
 
 void gemm_i2_s_avx512vnni(const GemmArgs& g, int64_t r0, int64_t r1) {
-    int64_t r = r0;
-    for (; r + 2 <= r1; r += 2) i2_s_rows<2>(g, r);
-    for (; r < r1; ++r) i2_s_rows<1>(g, r);
+    // Panel height: about 16 KiB of weights.
+    int64_t panel = (16 << 10) / (g.w_row_bytes > 0 ? g.w_row_bytes : 1);
+    panel = panel < 4 ? 4 : panel & ~int64_t(1);
+    for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -265,7 +265,7 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
                 kt_.fp16_to_fp32(p16, si, n_pos);
             }
             const int32_t np = n_kv & ~63;
-            kt_.attn_pv_f16(s, static_cast<int64_t>(sstride), sg, kv.v(il, h_kv, 0), hd, n_pos, np,
+            kt_.attn_pv_f16(s, static_cast<int64_t>(sstride), sg, kv.v_t(il, h_kv), kv.v_stride(), n_pos, np,
                             hd, &attn_[static_cast<size_t>(t * n_q + h0 * hd)], hd);
         }
     };
@@ -365,7 +365,10 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
             for (int32_t h = 0; h < hp_.n_head_kv; ++h) {
                 const size_t off = static_cast<size_t>(t * n_kv + h * hd);
                 kt_.fp32_to_fp16(&k_[off], kv.k(il, h, pos0 + t), hd);
-                kt_.fp32_to_fp16(&v_[off], kv.v(il, h, pos0 + t), hd);
+                // Values go to the transposed cache: one element per dimension row.
+                uint16_t* vt = kv.v_t(il, h) + pos0 + t;
+                const int64_t vs = kv.v_stride();
+                for (int64_t d = 0; d < hd; ++d) vt[d * vs] = fp32_to_fp16(v_[off + static_cast<size_t>(d)]);
             }
         });
         attention(kv, il, n, pos0);

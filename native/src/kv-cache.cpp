@@ -25,11 +25,15 @@ void KvCache::reserve(int32_t n_tokens, int32_t n_keep) {
         throw Error(ErrorCode::memory,
                     "not enough memory for a KV cache of " + std::to_string(n_tokens) + " tokens");
     }
-    for (size_t run = 0; run < runs && n_keep > 0; ++run) {
-        const size_t src = run * static_cast<size_t>(capacity_) * row;
-        const size_t dst = run * static_cast<size_t>(n_tokens) * row;
-        std::memcpy(k.data() + dst, k_.data() + src, static_cast<size_t>(n_keep) * row * sizeof(uint16_t));
-        std::memcpy(v.data() + dst, v_.data() + src, static_cast<size_t>(n_keep) * row * sizeof(uint16_t));
+    const size_t keep = static_cast<size_t>(n_keep > 0 ? n_keep : 0);
+    for (size_t run = 0; run < runs && keep > 0; ++run) {
+        // Keys: the first n_keep rows of the run; values: the first n_keep positions of each dimension's row.
+        std::memcpy(k.data() + run * static_cast<size_t>(n_tokens) * row,
+                    k_.data() + run * static_cast<size_t>(capacity_) * row, keep * row * sizeof(uint16_t));
+        for (size_t d = 0; d < row; ++d) {
+            std::memcpy(v.data() + (run * row + d) * static_cast<size_t>(n_tokens),
+                        v_.data() + (run * row + d) * static_cast<size_t>(capacity_), keep * sizeof(uint16_t));
+        }
     }
     k_.swap(k);
     v_.swap(v);

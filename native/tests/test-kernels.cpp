@@ -626,15 +626,20 @@ TEST(attention_scores) {
 
 TEST(attention_pv) {
     for (int64_t hd : {1, 64, 80, 128, 136}) {
-        for (int64_t n_pos : {1, 31, 64, 100, 200}) {
+        for (int64_t n_pos : {1, 31, 64, 100, 200, 4200}) {
             for (int64_t n_q : {1, 3, 4, 6}) {
                 const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
-                const int64_t stride = hd * 2 + 3, p_stride = n_pos + 3, out_stride = hd + 2;
+                // Transposed values: one row of positions per dimension, rows longer than n_pos.
+                const int64_t stride = n_pos + 37, p_stride = n_pos + 3, out_stride = hd + 2;
                 std::vector<float> p(static_cast<size_t>(p_stride * n_q));
                 // Probabilities as the engine makes them: F16-representable.
                 for (float& x : p) x = trit::fp16_to_fp32(trit::fp32_to_fp16(uniform(0.0f, 0.05f)));
-                std::vector<uint16_t> v(static_cast<size_t>(stride * n_pos));
-                for (uint16_t& x : v) x = trit::fp32_to_fp16(normal(1.0f));
+                // Positions ≥ n_pos hold NaN: the kernels must never read them.
+                std::vector<uint16_t> v(static_cast<size_t>(stride * hd + 1), 0x7e00);
+                for (int64_t d = 0; d < hd; ++d) {
+                    for (int64_t j = 0; j < n_pos; ++j)
+                        v[static_cast<size_t>(1 + d * stride + j)] = trit::fp32_to_fp16(normal(1.0f));
+                }
                 std::vector<float> o0(static_cast<size_t>(out_stride * n_q), 7.0f);
                 ref().attn_pv_f16(p.data(), p_stride, n_q, v.data() + 1, stride, n_pos, np, hd, o0.data(), out_stride);
                 for (int64_t i = 0; i < n_q; ++i) {
@@ -642,7 +647,7 @@ TEST(attention_pv) {
                         double want = 0, mag = 0;
                         for (int64_t j = 0; j < n_pos; ++j) {
                             const double x = static_cast<double>(p[static_cast<size_t>(i * p_stride + j)]) *
-                                             trit::fp16_to_fp32(v[static_cast<size_t>(1 + j * stride + d)]);
+                                             trit::fp16_to_fp32(v[static_cast<size_t>(1 + d * stride + j)]);
                             want += x;
                             mag += std::fabs(x);
                         }
