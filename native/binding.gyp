@@ -93,7 +93,7 @@
           'include_dirs': ['src', 'kernels'],
           'sources': ['kernels/x86-avx512.cpp'],
           # GCC 12 warns about the deliberately undefined vectors inside its own AVX-512 headers (GCC PR105593).
-          'cflags': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni',
+          'cflags': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-mamx-tile', '-mamx-int8',
                      '-Wno-uninitialized', '-Wno-maybe-uninitialized'],
           'xcode_settings': { 'OTHER_CFLAGS': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'EnableEnhancedInstructionSet': '6' } },  # /arch:AVX512

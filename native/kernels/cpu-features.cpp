@@ -8,6 +8,10 @@
 #include "kernels.h"
 #include "trit/engine.h"
 
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #elif defined(__aarch64__) && defined(__APPLE__)
@@ -86,6 +90,16 @@ CpuFeatures cpu_features_detect() {
     const CpuidRegs l71 = cpuid(7, 1);
     f.avxvnni = f.avx2 && bit(l71.eax, 4);
     f.avx512vnni = f.avx2 && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
+    // AMX: CPUID.7.0:EDX bits 24 (tiles) and 25 (int8), XCR0 bits 17-18 (tile config and data), and on Linux
+    // the per-process permission for the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, feature 18). Other
+    // systems: not used.
+    const bool amx_cpu = bit(l7.edx, 24) && bit(l7.edx, 25) && (xcr0 & 0x60000) == 0x60000;
+#if defined(__linux__)
+    static const bool amx_granted = amx_cpu && syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+    f.amx = f.avx512vnni && amx_granted;
+#else
+    (void)amx_cpu;
+#endif
 #elif defined(__aarch64__) || defined(_M_ARM64)
     f.neon = true;  // Advanced SIMD is part of every Armv8-A CPU
 #if defined(__linux__)
@@ -104,6 +118,7 @@ std::vector<const KernelTable*> kernels_available() {
     std::vector<const KernelTable*> tables;
     const CpuFeatures f = cpu_features_detect();
 #if defined(__x86_64__) || defined(_M_X64)
+    if (f.amx && kernels_amx() != nullptr) tables.push_back(kernels_amx());
     if (f.avx512vnni && kernels_avx512vnni() != nullptr) tables.push_back(kernels_avx512vnni());
     if (f.avxvnni && kernels_avxvnni() != nullptr) tables.push_back(kernels_avxvnni());
     if (f.avx2 && kernels_avx2() != nullptr) tables.push_back(kernels_avx2());
@@ -126,10 +141,10 @@ const KernelTable* kernels_select(const std::string& forced) {
     const std::vector<const KernelTable*> available = kernels_available();
     if (name.empty()) return available.front();
     if (name == "avx512") name = "avx512vnni";
-    if (name != "ref" && name != "avx2" && name != "avxvnni" && name != "avx512vnni" && name != "neon" &&
-        name != "neondot") {
+    if (name != "ref" && name != "avx2" && name != "avxvnni" && name != "avx512vnni" && name != "amx" &&
+        name != "neon" && name != "neondot") {
         throw Error(ErrorCode::argument, "unknown kernel table '" + name +
-                                             "' (expected ref, avx2, avxvnni, avx512vnni, neon or neondot)");
+                                             "' (expected ref, avx2, avxvnni, avx512vnni, amx, neon or neondot)");
     }
     for (const KernelTable* t : available) {
         if (name == t->name) return t;

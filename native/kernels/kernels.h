@@ -116,6 +116,7 @@ struct KernelTable {
 const KernelTable* kernels_ref();
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512vnni();
+const KernelTable* kernels_amx();  // avx512vnni with AMX-INT8 tiles for the I2_S prefill
 const KernelTable* kernels_avxvnni();
 const KernelTable* kernels_neon();
 const KernelTable* kernels_neondot();
@@ -125,6 +126,7 @@ struct CpuFeatures {
     bool avx2 = false;        // AVX2 + FMA + F16C, YMM state enabled
     bool avx512vnni = false;  // AVX-512 F/BW/VL/DQ + VNNI, ZMM and opmask state enabled
     bool avxvnni = false;     // AVX-VNNI (VEX vpdpbusd on ymm), YMM state enabled
+    bool amx = false;         // AMX-TILE + AMX-INT8 with tile state enabled and granted to this process
     bool neon = false;        // aarch64 Advanced SIMD
     bool dotprod = false;     // aarch64 FEAT_DotProd (SDOT/UDOT)
 };
@@ -133,7 +135,7 @@ CpuFeatures cpu_features_detect();
 // Tables usable on this CPU, best first; always ends with ref.
 std::vector<const KernelTable*> kernels_available();
 
-// The table to use: `forced` if non-empty ("ref", "avx2", "avxvnni", "avx512vnni"; "avx512" is accepted for
+// The table to use: `forced` if non-empty ("ref", "avx2", "avxvnni", "avx512vnni", "amx"; "avx512" is accepted for
 // the latter),
 // else env TRIT_KERNELS if set, else the best available. Throws trit::Error(argument) for an unknown name and
 // Error(unsupported) for a table this CPU cannot run.

@@ -510,52 +510,61 @@ inline void widen_f16_padded(const uint16_t* src, int64_t n, float* dst) {
 void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
                       int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
     constexpr int64_t kRow = 4096;  // positions widened per pass
+    constexpr int64_t kQ = 8;       // queries per pass (their padded probability tails stay on the stack)
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
     const int64_t full = n_lane_pos & ~int64_t(63);
     const int64_t rest = n_lane_pos - full;
     alignas(32) float vf[kRow];
-    alignas(32) float pt[64], vt[64];
-    for (int64_t d = 0; d < hd; ++d) {
-        const uint16_t* vd = v + d * v_stride;
-        if (rest > 0) widen_f16_padded(vd + full, rest, vt);
-        for (int64_t i = 0; i < n_q; ++i) {
-            const float* pi = p + i * p_stride;
-            __m256 acc[8];
-            for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-            for (int64_t j0 = 0; j0 < full; j0 += kRow) {
-                const int64_t j1 = j0 + kRow < full ? j0 + kRow : full;
-                if (i == 0 || full > kRow) {
-                    for (int64_t j = j0; j < j1; j += 8) _mm256_store_ps(vf + (j - j0), load_f16x8(vd + j));
-                }
-                for (int64_t j = j0; j < j1; j += 64) {
-                    for (int c = 0; c < 8; ++c)
-                        acc[c] = _mm256_fmadd_ps(_mm256_loadu_ps(pi + j + 8 * c), _mm256_load_ps(vf + (j - j0) + 8 * c),
-                                                 acc[c]);
-                }
+    alignas(32) float vt[64], lf[64];
+    alignas(32) float pt[kQ][64];
+    for (int64_t q0 = 0; q0 < n_q; q0 += kQ) {
+        const int64_t nq = n_q - q0 < kQ ? n_q - q0 : kQ;
+        if (rest > 0) {
+            for (int64_t i = 0; i < nq; ++i) {
+                std::memset(pt[i], 0, sizeof(pt[i]));
+                std::memcpy(pt[i], p + (q0 + i) * p_stride + full, static_cast<size_t>(rest) * sizeof(float));
             }
-            if (rest > 0) {
-                std::memset(pt, 0, sizeof(pt));
-                std::memcpy(pt, pi + full, static_cast<size_t>(rest) * sizeof(float));
-                for (int c = 0; c < 8; ++c)
-                    acc[c] = _mm256_fmadd_ps(_mm256_load_ps(pt + 8 * c), _mm256_load_ps(vt + 8 * c), acc[c]);
-            }
-            out[i * out_stride + d] = np > 0 ? reduce64(acc) : 0.0f;
         }
-        if (n_pos <= np) continue;
-        // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order per query.
-        for (int64_t i0 = 0; i0 < n_q; i0 += 4) {
-            const int nq = static_cast<int>(n_q - i0 < 4 ? n_q - i0 : 4);
-            double sum[4] = {};
-            for (int ii = 0; ii < nq; ++ii) sum[ii] = static_cast<double>(out[(i0 + ii) * out_stride + d]);
-            for (int64_t j0 = np; j0 < n_pos; j0 += 64) {
-                const int64_t nj = n_pos - j0 < 64 ? n_pos - j0 : 64;
-                widen_f16_padded(vd + j0, nj, pt);
-                for (int64_t jj = 0; jj < nj; ++jj) {
-                    for (int ii = 0; ii < nq; ++ii)
-                        sum[ii] += static_cast<double>(p[(i0 + ii) * p_stride + j0 + jj] * pt[jj]);
+        for (int64_t d = 0; d < hd; ++d) {
+            const uint16_t* vd = v + d * v_stride;
+            if (rest > 0) widen_f16_padded(vd + full, rest, vt);
+            for (int64_t i = 0; i < nq; ++i) {
+                const float* pi = p + (q0 + i) * p_stride;
+                __m256 acc[8];
+                for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+                for (int64_t j0 = 0; j0 < full; j0 += kRow) {
+                    const int64_t j1 = j0 + kRow < full ? j0 + kRow : full;
+                    if (i == 0 || full > kRow) {
+                        for (int64_t j = j0; j < j1; j += 8) _mm256_store_ps(vf + (j - j0), load_f16x8(vd + j));
+                    }
+                    for (int64_t j = j0; j < j1; j += 64) {
+                        for (int c = 0; c < 8; ++c)
+                            acc[c] = _mm256_fmadd_ps(_mm256_loadu_ps(pi + j + 8 * c),
+                                                     _mm256_load_ps(vf + (j - j0) + 8 * c), acc[c]);
+                    }
                 }
+                if (rest > 0) {
+                    for (int c = 0; c < 8; ++c)
+                        acc[c] = _mm256_fmadd_ps(_mm256_load_ps(pt[i] + 8 * c), _mm256_load_ps(vt + 8 * c), acc[c]);
+                }
+                out[(q0 + i) * out_stride + d] = np > 0 ? reduce64(acc) : 0.0f;
             }
-            for (int ii = 0; ii < nq; ++ii) out[(i0 + ii) * out_stride + d] = static_cast<float>(sum[ii]);
+            if (n_pos <= np) continue;
+            // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order per query.
+            for (int64_t i0 = 0; i0 < nq; i0 += 4) {
+                const int n4 = static_cast<int>(nq - i0 < 4 ? nq - i0 : 4);
+                double sum[4] = {};
+                for (int ii = 0; ii < n4; ++ii) sum[ii] = static_cast<double>(out[(q0 + i0 + ii) * out_stride + d]);
+                for (int64_t j0 = np; j0 < n_pos; j0 += 64) {
+                    const int64_t nj = n_pos - j0 < 64 ? n_pos - j0 : 64;
+                    widen_f16_padded(vd + j0, nj, lf);
+                    for (int64_t jj = 0; jj < nj; ++jj) {
+                        for (int ii = 0; ii < n4; ++ii)
+                            sum[ii] += static_cast<double>(p[(q0 + i0 + ii) * p_stride + j0 + jj] * lf[jj]);
+                    }
+                }
+                for (int ii = 0; ii < n4; ++ii) out[(q0 + i0 + ii) * out_stride + d] = static_cast<float>(sum[ii]);
+            }
         }
     }
 }

@@ -14,6 +14,10 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+#include <memory>
+#include <new>
+
 // Every float operation is rounded separately (the numerics mirror the reference engines operation by operation);
 // clang would otherwise fuse a*b+c within an expression. GCC's ISO mode and -ffp-contract=off do the same.
 #if defined(__clang__)
@@ -99,6 +103,156 @@ void gemm_i2_s_avx512vnni(const GemmArgs& g, int64_t r0, int64_t r1) {
     panel = panel < 4 ? 4 : panel & ~int64_t(1);
     for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// I2_S × int8 with AMX-INT8 tiles, for prefill (16 tokens or more). The weight codes (0, 1, 2: unsigned) are
+// unpacked to bytes, 32 rows at a time, and multiplied with the activations (signed) by tdpbusd into int32
+// tiles: C[16 rows][16 tokens] += A[16 rows][64 k] · B[64 k][16 tokens], B in the tiles' "VNNI" layout (row r
+// holds k = 4r..4r+3 of each token). Integer sums are exact, so the results equal ref bit for bit. Each call
+// sets the tile configuration on its own thread and releases the tiles before returning.
+// ---------------------------------------------------------------------------------------------------------------
+
+#if defined(__AMX_TILE__) && defined(__AMX_INT8__)
+
+struct alignas(64) TileConfig {
+    uint8_t palette_id = 1;
+    uint8_t start_row = 0;
+    uint8_t reserved[14] = {};
+    uint16_t colsb[16] = {};
+    uint8_t rows[16] = {};
+};
+
+constexpr int64_t kAmxMinTokens = 16;
+constexpr int64_t kAmxMaxK = 1 << 16;
+
+// Per-thread scratch: the activations of every token in B layout, and 32 unpacked weight rows.
+struct AmxScratch {
+    std::unique_ptr<uint8_t[]> mem;
+    size_t cap = 0;
+    uint8_t* get(size_t bytes) {
+        if (bytes > cap) {
+            mem.reset(new (std::nothrow) uint8_t[bytes + 64]);
+            cap = mem ? bytes : 0;
+            if (!mem) return nullptr;
+        }
+        const uintptr_t p = reinterpret_cast<uintptr_t>(mem.get());
+        return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t(63));
+    }
+};
+
+void gemm_i2_s_amx(const GemmArgs& g, int64_t r0, int64_t r1) {
+    if (g.n_tok < kAmxMinTokens || g.k > kAmxMaxK || g.k % QK_I2_S != 0) {
+        gemm_i2_s_avx512vnni(g, r0, r1);
+        return;
+    }
+    const int64_t nkc = g.k / 64;                     // 64-byte k chunks
+    const int64_t n_tt = (g.n_tok + 15) / 16;         // token tiles
+    const size_t b_bytes = static_cast<size_t>(n_tt * nkc * 1024);
+    const size_t a_bytes = static_cast<size_t>(2 * nkc * 1024);
+    thread_local AmxScratch scratch;
+    uint8_t* const B = scratch.get(b_bytes + a_bytes);
+    if (B == nullptr) {  // no memory for the scratch: the AVX-512 path needs none
+        gemm_i2_s_avx512vnni(g, r0, r1);
+        return;
+    }
+    uint8_t* const A = B + b_bytes;
+
+    // B: tile tt, chunk kc at B + (tt·nkc + kc)·1024; row r, bytes 4n..4n+3 = token 16tt+n, k = 64kc + 4r + 0..3.
+    for (int64_t tt = 0; tt < n_tt; ++tt) {
+        for (int64_t n = 0; n < 16; ++n) {
+            const int64_t t = 16 * tt + n;
+            const uint8_t* src = t < g.n_tok ? g.a + t * g.a_row_bytes : nullptr;
+            for (int64_t kc = 0; kc < nkc; ++kc) {
+                uint8_t* dst = B + (tt * nkc + kc) * 1024 + 4 * n;
+                for (int64_t r = 0; r < 16; ++r) {
+                    uint32_t v = 0;
+                    if (src != nullptr) std::memcpy(&v, src + 64 * kc + 4 * r, 4);
+                    std::memcpy(dst + 64 * r, &v, 4);
+                }
+            }
+        }
+    }
+
+    TileConfig cfg;
+    for (int i = 0; i < 8; ++i) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    const __m512i mask = _mm512_set1_epi8(3);
+    const __m512i shift01 = _mm512_inserti64x4(_mm512_set1_epi16(6), _mm256_set1_epi16(4), 1);
+    const __m512i shift23 = _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(0), 1);
+    alignas(64) int32_t c[4][16][16];
+    for (int64_t rr = r0; rr < r1; rr += 32) {
+        // A: row tile it, chunk kc at A + (it·nkc + kc)·1024; row i = weight row rr + 16it + i (codes, in k order;
+        // zeros past r1).
+        for (int64_t it = 0; it < 2; ++it) {
+            for (int64_t i = 0; i < 16; ++i) {
+                const int64_t row = rr + 16 * it + i;
+                uint8_t* dst = A + it * nkc * 1024 + 64 * i;
+                if (row >= r1) {
+                    for (int64_t kc = 0; kc < nkc; ++kc) _mm512_store_si512(dst + kc * 1024, _mm512_setzero_si512());
+                    continue;
+                }
+                const uint8_t* w = g.w + row * g.w_row_bytes;
+                for (int64_t b = 0; b < nkc / 2; ++b) {
+                    const __m512i wb =
+                        _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * b)));
+                    _mm512_store_si512(dst + (2 * b) * 1024, _mm512_and_si512(_mm512_srlv_epi16(wb, shift01), mask));
+                    _mm512_store_si512(dst + (2 * b + 1) * 1024, _mm512_and_si512(_mm512_srlv_epi16(wb, shift23), mask));
+                }
+            }
+        }
+        for (int64_t tt = 0; tt < n_tt; tt += 2) {
+            const bool two = tt + 1 < n_tt;
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int64_t kc = 0; kc < nkc; ++kc) {
+                _tile_loadd(4, A + kc * 1024, 64);
+                _tile_loadd(5, A + (nkc + kc) * 1024, 64);
+                _tile_loadd(6, B + (tt * nkc + kc) * 1024, 64);
+                _tile_dpbusd(0, 4, 6);
+                _tile_dpbusd(2, 5, 6);
+                if (two) {
+                    _tile_loadd(7, B + ((tt + 1) * nkc + kc) * 1024, 64);
+                    _tile_dpbusd(1, 4, 7);
+                    _tile_dpbusd(3, 5, 7);
+                }
+            }
+            _tile_stored(0, c[0], 64);
+            _tile_stored(1, c[1], 64);
+            _tile_stored(2, c[2], 64);
+            _tile_stored(3, c[3], 64);
+            // c[2·it + ut]: rows rr + 16it + i, tokens 16(tt + ut) + n. y = (sumi − Σq) / s · w_scale, 16 tokens
+            // per vector (IEEE division and multiplication, as ref).
+            const __m512 wscale = _mm512_set1_ps(g.w_scale);
+            for (int64_t ut = 0; ut < (two ? 2 : 1); ++ut) {
+                const int64_t t0 = 16 * (tt + ut);
+                const int64_t nt = g.n_tok - t0 < 16 ? g.n_tok - t0 : 16;
+                const __mmask16 tmask = static_cast<__mmask16>((1u << nt) - 1u);
+                const __m512i asum = _mm512_maskz_loadu_epi32(tmask, g.a_sum + t0);
+                const __m512 ascale = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), tmask, g.a_scale + t0);
+                for (int64_t it = 0; it < 2; ++it) {
+                    for (int64_t i = 0; i < 16; ++i) {
+                        const int64_t row = rr + 16 * it + i;
+                        if (row >= r1) break;
+                        const __m512i sumi = _mm512_load_si512(c[2 * it + ut][i]);
+                        const __m512 yv = _mm512_mul_ps(
+                            _mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sumi, asum)), ascale), wscale);
+                        alignas(64) float yf[16];
+                        _mm512_store_ps(yf, yv);
+                        for (int64_t n = 0; n < nt; ++n) g.y[(t0 + n) * g.ldy + row] = yf[n];
+                    }
+                }
+            }
+        }
+    }
+    _tile_release();
+}
+
+#endif  // AMX
 
 // ---------------------------------------------------------------------------------------------------------------
 // F16 dot products (twin of dot_f16_ref, bit-identical): 64 lanes in four zmm, the reduce64 tree, leftovers
@@ -192,12 +346,29 @@ const KernelTable* kernels_avx512vnni() {
     return &table;
 }
 
+const KernelTable* kernels_amx() {
+#if defined(__AMX_TILE__) && defined(__AMX_INT8__)
+    static const KernelTable table = [] {
+        KernelTable t = *kernels_avx512vnni();
+        t.name = "amx";
+        t.gemm_i2_s = gemm_i2_s_amx;
+        return t;
+    }();
+    return &table;
+#else
+    return nullptr;
+#endif
+}
+
 }  // namespace trit
 
 #else  // not x86-64
 
 namespace trit {
 const KernelTable* kernels_avx512vnni() {
+    return nullptr;
+}
+const KernelTable* kernels_amx() {
     return nullptr;
 }
 }  // namespace trit

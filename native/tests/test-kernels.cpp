@@ -260,8 +260,8 @@ void compare_gemm(const char* what, trit::GemmFn KernelTable::*fn, GemmArgs g, i
 
 TEST(gemm_i2_s) {
     for (int64_t k : {128, 256, 1152, 4224}) {
-        for (int64_t rows : {1, 3, 4, 5, 17}) {
-            for (int64_t n_tok : {1, 2, 3, 4, 5, 6, 7, 9}) {
+        for (int64_t rows : {1, 3, 4, 5, 17, 40}) {
+            for (int64_t n_tok : {1, 2, 3, 4, 5, 6, 7, 9, 16, 35}) {
                 for (int weight_case = 0; weight_case < 4; ++weight_case) {
                     // Weights: random codes, or all +1 / all -1 / all 0 (codes 2 / 0 / 1).
                     std::vector<uint8_t> w(static_cast<size_t>(rows * k / 4 + 32));
@@ -676,6 +676,7 @@ TEST(table_selection) {
     const trit::CpuFeatures f = trit::cpu_features_detect();
     if (!f.avx512vnni) CHECK_THROWS_CODE(trit::kernels_select("avx512"), trit::ErrorCode::unsupported);
     if (f.avx512vnni) CHECK(std::string(trit::kernels_select("avx512")->name) == "avx512vnni");
+    if (!f.amx) CHECK_THROWS_CODE(trit::kernels_select("amx"), trit::ErrorCode::unsupported);
     if (!f.avxvnni) CHECK_THROWS_CODE(trit::kernels_select("avxvnni"), trit::ErrorCode::unsupported);
     std::fprintf(stderr, "    tables on this CPU:");
     for (const std::string& n : names) std::fprintf(stderr, " %s", n.c_str());
