@@ -15,7 +15,7 @@ export interface LoadOptions {
   threads?: number;
   /** Context length per slot; 0 or absent = min(model context, 4096). */
   contextLength?: number;
-  /** Force a kernel table ("ref", "avx2", "avx512vnni", ...); absent = best for this CPU. */
+  /** Force a kernel table ("ref", "avx2", "avxvnni", "avx512vnni", "amx", ...); absent = best for this CPU. */
   kernels?: string;
   /**
    * "auto" (default: float heads of ≥ 64 MiB become "q8", smaller ones stay as in the file), "file" (the
