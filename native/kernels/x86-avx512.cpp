@@ -35,6 +35,11 @@ namespace {
 // any row length we accept).
 // ---------------------------------------------------------------------------------------------------------------
 
+// Single-token products stream the weights once: software prefetch 4 KiB ahead of the rows being read keeps
+// enough misses in flight to reach the memory bandwidth (measured: decode of a 2B4T-shaped model, 2 cores of an
+// AVX-512 server part, from 76 % to about 100 % of the read-bandwidth roofline). Prefetches never fault.
+constexpr int64_t kPrefetchBytes = 4096;
+
 template <int NR, int NT>
 void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     const __m512i mask = _mm512_set1_epi8(3);
@@ -51,6 +56,10 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     }
     for (int64_t b = 0; b < nb; ++b) {
         __m512i c01[NR], c23[NR];
+        if (NT == 1 && (b & 1) == 0) {
+            for (int i = 0; i < NR; ++i)
+                _mm_prefetch(reinterpret_cast<const char*>(w[i] + 32 * b + kPrefetchBytes), _MM_HINT_T0);
+        }
         for (int i = 0; i < NR; ++i) {
             const __m512i wb =
                 _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + 32 * b)));
@@ -312,6 +321,8 @@ void gemm_f16_avx512(const GemmArgs& g, int64_t r0, int64_t r1) {
             __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
                    acc3 = _mm512_setzero_ps();
             for (int64_t i = 0; i < np; i += 64) {
+                _mm_prefetch(reinterpret_cast<const char*>(w + i) + kPrefetchBytes, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(w + i) + kPrefetchBytes + 64, _MM_HINT_T0);
                 acc0 = _mm512_fmadd_ps(load_f16x16(w + i), _mm512_load_ps(af + i), acc0);
                 acc1 = _mm512_fmadd_ps(load_f16x16(w + i + 16), _mm512_load_ps(af + i + 16), acc1);
                 acc2 = _mm512_fmadd_ps(load_f16x16(w + i + 32), _mm512_load_ps(af + i + 32), acc2);
