@@ -64,6 +64,8 @@ export function bigPythonFile(): string {
 /**
  * Kills the server in the middle of an inline completion: asks for one (Alt+\\) where the prompt is new and long,
  * and kills once the status bar shows the request generating (it does after 300 ms). Waits for the new server.
+ * The harness runs the engine on one thread (settings.json: "trit.model.threads": 1): with two, the first
+ * completion of the long file took barely longer than those 300 ms on a 2-core machine, too short to be seen.
  */
 export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Promise<void> {
   const pid = findServerPid(ctx.runId);
