@@ -49,6 +49,7 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
   const ctxRss = intOption(options['ctx-rss'], 'ctx-rss', 0, 1 << 20, 0);
   const keystroke = intOption(options.keystroke, 'keystroke', 0, 1 << 20, 0);
   const longReps = intOption(options['long-reps'], 'long-reps', 1, 1000, reps);
+  const coldReps = intOption(options['cold-reps'], 'cold-reps', 1, 1000, longReps);
   for (const [name, n] of [
     ['--pp', Math.max(...pps)],
     ['--tg', tg + 1],
@@ -87,9 +88,14 @@ export async function bench({ native, model, loadMs }, options, { intOption, pri
     const prompt = benchTokens(info, ttft);
     const edited = editedAt(info, prompt, ttft - 2);
     for (let i = 0; i < longReps; i++) {
-      model.dropSlot('bench:ttft');
-      const cold = await model.complete({ slot: 'bench:ttft', prompt, maxTokens: 1, ignoreEog: true }).done;
-      ttftRuns.cold.push(cold.totalMs);
+      if (i < coldReps) {
+        model.dropSlot('bench:ttft');
+        const cold = await model.complete({ slot: 'bench:ttft', prompt, maxTokens: 1, ignoreEog: true }).done;
+        ttftRuns.cold.push(cold.totalMs);
+      } else {
+        // Back to the original prompt (the slot re-evaluates only the edited tail).
+        await model.complete({ slot: 'bench:ttft', prompt, maxTokens: 1, ignoreEog: true }).done;
+      }
       const edit = await model.complete({ slot: 'bench:ttft', prompt: edited, maxTokens: 1, ignoreEog: true }).done;
       ttftRuns.edit.push(edit.totalMs);
       ttftRuns.editEvaluated.push(edit.evaluatedTokens);

@@ -19,7 +19,7 @@ Commands:
   generate  --model FILE (--prompt T | --tokens 1,2,3) [--n 32] [--temp 0] [--top-k K] [--top-p P]
             [--seed S] [--stop S]... [--json]          continue a prompt; streams text unless --json
   logits    --model FILE --tokens 1,2,3 --out FILE.bin float32 LE [n_tokens x n_vocab], one batch
-  bench     --model FILE [--pp 128[,1024]] [--tg 32] [--reps 1] [--ttft 2048] [--long-reps N]
+  bench     --model FILE [--pp 128[,1024]] [--tg 32] [--reps 1] [--ttft 2048] [--long-reps N] [--cold-reps N]
             [--ctx-rss 4096] [--keystroke 256] [--json]
                                                        prefill/decode speed, bandwidth roofline, memory
 
@@ -56,6 +56,7 @@ const optionSpec = {
   reps: { type: 'string' },
   ttft: { type: 'string' },
   'long-reps': { type: 'string' },
+  'cold-reps': { type: 'string' },
   'ctx-rss': { type: 'string' },
   keystroke: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -67,7 +68,7 @@ const commandOptions = {
   tokenize: ['text', 'special'],
   generate: ['prompt', 'tokens', 'n', 'temp', 'top-k', 'top-p', 'seed', 'stop', 'special'],
   logits: ['tokens', 'out'],
-  bench: ['pp', 'tg', 'reps', 'long-reps', 'ttft', 'ctx-rss', 'keystroke'],
+  bench: ['pp', 'tg', 'reps', 'long-reps', 'cold-reps', 'ttft', 'ctx-rss', 'keystroke'],
 };
 const commonOptions = ['model', 'threads', 'kernels', 'ctx', 'lm-head', 'json', 'help'];
 

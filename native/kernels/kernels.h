@@ -110,6 +110,11 @@ struct KernelTable {
     // multiply-then-add and a fused multiply-add give the same bits. ----
     void (*attn_pv_f16)(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
                         int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride);
+    // ---- softmax of n_q score rows in place, each row s_i = s + i·s_stride holding n_kv floats (n_kv a multiple
+    // of 16, n_pos ≤ n_kv): m = max_{j<n_pos} s_j (a NaN score is skipped), e_j = exp_softmax(s_j − m),
+    // e_j = 0 for n_pos ≤ j < n_kv, Σ = the n_kv/16 chunks' reduce16_f32 added in double in order, and
+    // p_j = f16(e_j · (float)(1/Σ)) written back as floats (0 past n_pos). ----
+    void (*attn_softmax)(float* s, int64_t s_stride, int64_t n_q, int64_t n_pos, int64_t n_kv);
 };
 
 // The tables compiled into this binary (each returns nullptr when its ISA was not compiled in).
@@ -145,6 +150,22 @@ const KernelTable* kernels_select(const std::string& forced);
 // lanes.
 float reduce64_f32(const float* lanes, int64_t stride);
 float reduce16_f32(const float* x);
+
+// exp(x) of the attention softmax, defined for every table by these IEEE single operations (so a SIMD twin gives
+// the same bits): x' = min(max(x, -87), 0); n = round(x'·log2 e) by the 1.5·2^23 shift; r = x' − n·ln 2 in two
+// fused steps (ln 2 = hi + lo); p = the degree-7 Taylor polynomial of e^r by fused Horner steps; result p·2^n.
+// x < -87 gives 0, NaN gives x. On [-87, 0] it is within 2 ulp of e^x (native/tests/test-kernels.cpp).
+float exp_softmax(float x);
+namespace exp_softmax_c {
+constexpr float kMin = -87.0f;  // e^-87 ≈ 1.6e-38 is still a normal float
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kShift = 12582912.0f;  // 1.5 · 2^23: adding it rounds to an integer
+constexpr float kLn2Hi = 0.693145751953125f;
+constexpr float kLn2Lo = 1.42860682030941723212e-6f;
+// e^r ≈ Σ_{i≤7} r^i / i!, Horner from the highest power: kPoly[0] = 1/7!, …, kPoly[7] = 1/0!.
+constexpr float kPoly[8] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
+                            1.0f / 6.0f,    0.5f,          1.0f,          1.0f};
+}  // namespace exp_softmax_c
 
 // Scalar helpers shared by ref.cpp and the engine (exact IEEE conversions).
 uint16_t fp32_to_fp16(float f);

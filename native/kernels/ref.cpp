@@ -103,6 +103,25 @@ float reduce16_f32(const float* x) {
     return t0 + t1;
 }
 
+float exp_softmax(float x) {
+    using namespace exp_softmax_c;
+    // The same steps as the SIMD twins: max/min written as their (a > b ? a : b) / (a < b ? a : b) forms.
+    float xc = x > kMin ? x : kMin;
+    xc = xc < 0.0f ? xc : 0.0f;
+    const float n = std::fma(xc, kLog2e, kShift) - kShift;
+    float r = std::fma(n, -kLn2Hi, xc);
+    r = std::fma(n, -kLn2Lo, r);
+    float p = kPoly[0];
+    for (int i = 1; i < 8; ++i) p = std::fma(p, r, kPoly[i]);
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;  // n ∈ [-126, 0]
+    float scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    float e = p * scale;
+    if (x < kMin) e = 0.0f;
+    if (x != x) e = x;
+    return e;
+}
+
 namespace {
 
 // Round half to even and clamp to [lo, hi]; NaN gives 0 (only reachable with corrupt weights).
@@ -384,6 +403,20 @@ void attn_pv_f16_ref(const float* p, int64_t p_stride, int64_t n_q, const uint16
     }
 }
 
+void attn_softmax_ref(float* s, int64_t s_stride, int64_t n_q, int64_t n_pos, int64_t n_kv) {
+    for (int64_t i = 0; i < n_q; ++i) {
+        float* si = s + i * s_stride;
+        float max = -INFINITY;
+        for (int64_t j = 0; j < n_pos; ++j) max = max < si[j] ? si[j] : max;
+        for (int64_t j = 0; j < n_pos; ++j) si[j] = exp_softmax(si[j] - max);
+        for (int64_t j = n_pos; j < n_kv; ++j) si[j] = 0.0f;
+        double sum = 0.0;
+        for (int64_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(si + c));
+        const float inv = static_cast<float>(1.0 / sum);
+        for (int64_t j = 0; j < n_pos; ++j) si[j] = fp16_to_fp32(fp32_to_fp16(si[j] * inv));
+    }
+}
+
 void attn_scores_f16_ref(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
                          int64_t n_pos, int64_t hd, float scale, float* s, int64_t s_stride) {
     for (int64_t i = 0; i < n_q; ++i) {
@@ -475,6 +508,7 @@ const KernelTable kRefTable = {
     nullptr,
     attn_scores_f16_ref,
     attn_pv_f16_ref,
+    attn_softmax_ref,
 };
 
 }  // namespace

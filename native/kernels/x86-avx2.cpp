@@ -658,6 +658,73 @@ void attn_scores_f16_avx2(const uint16_t* q, int64_t q_stride, int64_t n_q, cons
     }
 }
 
+// Twin of exp_softmax (ref.cpp) for 8 floats: the same IEEE operations in the same order. MAXPS / MINPS
+// return their second operand unless the first compares greater / less, which is ref's (a > b ? a : b) form.
+inline __m256 exp_softmax8(__m256 x) {
+    using namespace exp_softmax_c;
+    const __m256 lo = _mm256_set1_ps(kMin), shift = _mm256_set1_ps(kShift);
+    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_setzero_ps());
+    const __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(xc, _mm256_set1_ps(kLog2e), shift), shift);
+    __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Hi), xc);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(-kLn2Lo), r);
+    __m256 p = _mm256_set1_ps(kPoly[0]);
+    for (int i = 1; i < 8; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kPoly[i]));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    return _mm256_blendv_ps(e, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+// Twin of attn_softmax_ref. The maximum does not depend on the order it is taken in (a NaN is skipped the same
+// way; a ±0 tie changes no e_j, since exp_softmax(±0) = 1), the chunk sums use reduce8_x8 (ref's reduce16 tree
+// for 8 chunks at once) and are added in double in chunk order, and the F16 rounding is VCVTPS2PH's
+// round-to-nearest-even.
+void attn_softmax_avx2(float* s, int64_t s_stride, int64_t n_q, int64_t n_pos, int64_t n_kv) {
+    const int64_t n8 = n_pos & ~int64_t(7), rest = n_pos - n8;
+    for (int64_t i = 0; i < n_q; ++i) {
+        float* si = s + i * s_stride;
+        __m256 vmax = _mm256_set1_ps(-INFINITY);
+        for (int64_t j = 0; j < n8; j += 8) vmax = _mm256_max_ps(_mm256_loadu_ps(si + j), vmax);
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, vmax);
+        float max = -INFINITY;
+        for (float x : lanes) max = max < x ? x : max;
+        for (int64_t j = n8; j < n_pos; ++j) max = max < si[j] ? si[j] : max;
+        const __m256 m = _mm256_set1_ps(max);
+        for (int64_t j = 0; j < n8; j += 8)
+            _mm256_storeu_ps(si + j, exp_softmax8(_mm256_sub_ps(_mm256_loadu_ps(si + j), m)));
+        alignas(32) float tail[8] = {};
+        if (rest > 0) {
+            std::memcpy(tail, si + n8, static_cast<size_t>(rest) * sizeof(float));
+            _mm256_store_ps(tail, exp_softmax8(_mm256_sub_ps(_mm256_load_ps(tail), m)));
+            std::memcpy(si + n8, tail, static_cast<size_t>(rest) * sizeof(float));
+        }
+        for (int64_t j = n_pos; j < n_kv; ++j) si[j] = 0.0f;
+        double sum = 0.0;
+        int64_t c = 0;
+        for (; c + 128 <= n_kv; c += 128) {
+            __m256 t8[8];
+            for (int b = 0; b < 8; ++b)
+                t8[b] = _mm256_add_ps(_mm256_loadu_ps(si + c + 16 * b + 8), _mm256_loadu_ps(si + c + 16 * b));
+            _mm256_store_ps(lanes, reduce8_x8(t8));
+            for (float x : lanes) sum += static_cast<double>(x);
+        }
+        for (; c < n_kv; c += 16)
+            sum += static_cast<double>(hsum_f32(_mm256_add_ps(_mm256_loadu_ps(si + c + 8), _mm256_loadu_ps(si + c))));
+        const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
+        constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        for (int64_t j = 0; j < n8; j += 8) {
+            const __m128i h = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(si + j), inv), kRound);
+            _mm256_storeu_ps(si + j, _mm256_cvtph_ps(h));
+        }
+        if (rest > 0) {
+            const __m128i h = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_load_ps(tail), inv), kRound);
+            _mm256_store_ps(tail, _mm256_cvtph_ps(h));
+            std::memcpy(si + n8, tail, static_cast<size_t>(rest) * sizeof(float));
+        }
+    }
+}
+
 void gemm_f32_avx2(const GemmArgs& g, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
         const float* w = reinterpret_cast<const float*>(g.w + r * g.w_row_bytes);
@@ -698,6 +765,7 @@ const KernelTable* kernels_avx2() {
         t.axpy_f16 = axpy_f16_avx2;
         t.attn_scores_f16 = attn_scores_f16_avx2;
         t.attn_pv_f16 = attn_pv_f16_avx2;
+        t.attn_softmax = attn_softmax_avx2;
         return t;
     }();
     return &table;

@@ -14,6 +14,7 @@
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -56,7 +57,7 @@ void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     }
     for (int64_t b = 0; b < nb; ++b) {
         __m512i c01[NR], c23[NR];
-        if (NT == 1 && (b & 1) == 0) {
+        if (NT <= 3 && g.n_tok <= 3 && (b & 1) == 0) {
             for (int i = 0; i < NR; ++i)
                 _mm_prefetch(reinterpret_cast<const char*>(w[i] + 32 * b + kPrefetchBytes), _MM_HINT_T0);
         }
@@ -343,6 +344,240 @@ void gemm_f16_avx512(const GemmArgs& g, int64_t r0, int64_t r1) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Attention (twins of attn_scores_f16_ref, attn_pv_f16_ref, attn_softmax_ref; bit-identical): 64 lanes in four
+// zmm, lane 16m + l in acc[m], so reduce64 is c = (acc0 + acc2) + (acc1 + acc3) followed by ref's reduce16.
+// ---------------------------------------------------------------------------------------------------------------
+
+// reduce16_f32 of ref.cpp for 16 vectors at once: c[p] holds position p's 16 lanes; element p of the result is
+// position p's total, each added in ref's tree order (t8[l] = c[8+l] + c[l], t4[l] = t8[4+l] + t8[l],
+// (t4[0] + t4[2]) + (t4[1] + t4[3])).
+inline __m512 reduce16_x16(const __m512 c[16]) {
+    __m512 u[8];  // [t8 of position 2i | t8 of position 2i + 1]
+    for (int i = 0; i < 8; ++i) {
+        const __m512 lo = _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0));
+        const __m512 hi = _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i] = _mm512_add_ps(hi, lo);
+    }
+    __m512 w[4];  // 128-bit lane k: t4 of position 4i + k
+    for (int i = 0; i < 4; ++i) {
+        const __m512 lo = _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0));
+        const __m512 hi = _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1));
+        w[i] = _mm512_add_ps(hi, lo);
+    }
+    __m512 y[2];  // lane k: (t4[0] + t4[2], t4[1] + t4[3]) of positions 8i + k, 8i + 4 + k
+    for (int i = 0; i < 2; ++i) {
+        const __m512 e = _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0));
+        const __m512 f = _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2));
+        y[i] = _mm512_add_ps(e, f);
+    }
+    const __m512 g = _mm512_shuffle_ps(y[0], y[1], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512 h = _mm512_shuffle_ps(y[0], y[1], _MM_SHUFFLE(3, 1, 3, 1));
+    const __m512 r = _mm512_add_ps(g, h);  // element 4k + m: position k + 4m
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
+}
+
+// Scores for head sizes 64·NC (NC ≤ 4): each key row is widened into registers once and serves every query of
+// the block; the queries are widened once into L1; 16 positions are reduced together.
+constexpr int64_t kScoreQ = 8;
+
+template <int NC>
+void attn_scores_rows(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
+                      int64_t n_pos, float scale, float* s, int64_t s_stride) {
+    constexpr int64_t hd = 64 * NC;
+    alignas(64) float qf[kScoreQ][hd];
+    __m512 part[kScoreQ][16];  // 16 lanes (c) of (query, position in the block of 16)
+    const __m512 vscale = _mm512_set1_ps(scale);
+    for (int64_t i0 = 0; i0 < n_q; i0 += kScoreQ) {
+        const int64_t nq = n_q - i0 < kScoreQ ? n_q - i0 : kScoreQ;
+        for (int64_t i = 0; i < nq; ++i) {
+            for (int64_t d = 0; d < hd; d += 16) _mm512_store_ps(&qf[i][d], load_f16x16(q + (i0 + i) * q_stride + d));
+        }
+        for (int64_t j0 = 0; j0 < n_pos; j0 += 16) {
+            const int64_t nb = n_pos - j0 < 16 ? n_pos - j0 : 16;
+            for (int64_t jj = 0; jj < 16; ++jj) {
+                if (jj >= nb) {
+                    for (int64_t i = 0; i < nq; ++i) part[i][jj] = _mm512_setzero_ps();
+                    continue;
+                }
+                const uint16_t* kj = k + (j0 + jj) * k_stride;
+                __m512 kr[4 * NC];
+                for (int c = 0; c < 4 * NC; ++c) kr[c] = load_f16x16(kj + 16 * c);
+                for (int64_t i = 0; i < nq; ++i) {
+                    __m512 acc[4];
+                    // From +0 as ref's lanes (a fused k·q + 0 turns a -0 product into +0 as ref's 0 + k·q does).
+                    for (int m = 0; m < 4; ++m)
+                        acc[m] = _mm512_fmadd_ps(kr[m], _mm512_load_ps(&qf[i][16 * m]), _mm512_setzero_ps());
+                    for (int c = 1; c < NC; ++c) {
+                        for (int m = 0; m < 4; ++m)
+                            acc[m] = _mm512_fmadd_ps(kr[4 * c + m], _mm512_load_ps(&qf[i][64 * c + 16 * m]), acc[m]);
+                    }
+                    part[i][jj] = _mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3]));
+                }
+            }
+            const __mmask16 mask = static_cast<__mmask16>((1u << nb) - 1u);
+            for (int64_t i = 0; i < nq; ++i)
+                _mm512_mask_storeu_ps(s + (i0 + i) * s_stride + j0, mask, _mm512_mul_ps(reduce16_x16(part[i]), vscale));
+        }
+    }
+}
+
+void attn_scores_f16_avx512(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
+                            int64_t n_pos, int64_t hd, float scale, float* s, int64_t s_stride) {
+    switch (hd) {
+        case 64: attn_scores_rows<1>(q, q_stride, n_q, k, k_stride, n_pos, scale, s, s_stride); return;
+        case 128: attn_scores_rows<2>(q, q_stride, n_q, k, k_stride, n_pos, scale, s, s_stride); return;
+        case 192: attn_scores_rows<3>(q, q_stride, n_q, k, k_stride, n_pos, scale, s, s_stride); return;
+        case 256: attn_scores_rows<4>(q, q_stride, n_q, k, k_stride, n_pos, scale, s, s_stride); return;
+        default: kernels_avx2()->attn_scores_f16(q, q_stride, n_q, k, k_stride, n_pos, hd, scale, s, s_stride);
+    }
+}
+
+inline float reduce64_zmm(const __m512 acc[4]) {
+    const __m512 c = _mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3]));
+    const __m256 t8 = _mm256_add_ps(_mm512_extractf32x8_ps(c, 1), _mm512_castps512_ps256(c));
+    __m128 t = _mm_add_ps(_mm256_extractf128_ps(t8, 1), _mm256_castps256_ps128(t8));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_movehdup_ps(t));
+    return _mm_cvtss_f32(t);
+}
+
+// Each output dimension is a 64-lane dot product of the probabilities with one transposed value row. A block
+// of NQ ≤ 4 queries is done together: per 64 positions the four value vectors are widened once into registers
+// and serve all NQ queries (4·NQ accumulators), and the NQ probability rows (8 KiB each at 2k positions) stay in
+// L1 while the value rows stream. p·v is exact (kernels.h), so the fused multiply-add equals ref's
+// multiply-then-add; a last partial block of 64 positions is read with masks (zeros in both operands add
+// nothing: a lane that starts at +0 never becomes -0); positions after np are added in double in order.
+inline __mmask16 first_n(int64_t n) {  // mask of the first min(max(n, 0), 16) lanes
+    return n >= 16 ? static_cast<__mmask16>(0xffff) : n > 0 ? static_cast<__mmask16>((1u << n) - 1u) : static_cast<__mmask16>(0);
+}
+
+template <int NQ>
+void attn_pv_block(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n_pos, int64_t np,
+                   int64_t hd, float* out, int64_t out_stride) {
+    const int64_t n_lane_pos = np < n_pos ? np : n_pos;
+    const int64_t full = n_lane_pos & ~int64_t(63);
+    const int64_t rest = n_lane_pos - full;
+    for (int64_t d = 0; d < hd; ++d) {
+        const uint16_t* vd = v + d * v_stride;
+        __m512 acc[NQ][4];
+        for (int q = 0; q < NQ; ++q) {
+            for (int m = 0; m < 4; ++m) acc[q][m] = _mm512_setzero_ps();
+        }
+        for (int64_t j = 0; j < full; j += 64) {
+            __m512 vv[4];
+            for (int m = 0; m < 4; ++m) vv[m] = load_f16x16(vd + j + 16 * m);
+            for (int q = 0; q < NQ; ++q) {
+                for (int m = 0; m < 4; ++m)
+                    acc[q][m] = _mm512_fmadd_ps(_mm512_loadu_ps(p + q * p_stride + j + 16 * m), vv[m], acc[q][m]);
+            }
+        }
+        if (rest > 0) {
+            for (int m = 0; m < 4; ++m) {
+                const __mmask16 k = first_n(rest - 16 * m);
+                const __m512 vv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, vd + full + 16 * m));
+                for (int q = 0; q < NQ; ++q)
+                    acc[q][m] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + q * p_stride + full + 16 * m), vv, acc[q][m]);
+            }
+        }
+        for (int q = 0; q < NQ; ++q) {
+            float o = np > 0 ? reduce64_zmm(acc[q]) : 0.0f;
+            if (n_pos > np) {
+                // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order.
+                double sum = static_cast<double>(o);
+                const float* pq = p + q * p_stride;
+                for (int64_t j0 = np; j0 < n_pos; j0 += 16) {
+                    alignas(64) float lf[16];
+                    _mm512_store_ps(lf, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(first_n(n_pos - j0), vd + j0)));
+                    const int64_t nj = n_pos - j0 < 16 ? n_pos - j0 : 16;
+                    for (int64_t jj = 0; jj < nj; ++jj) sum += static_cast<double>(pq[j0 + jj] * lf[jj]);
+                }
+                o = static_cast<float>(sum);
+            }
+            out[q * out_stride + d] = o;
+        }
+    }
+}
+
+void attn_pv_f16_avx512(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
+                        int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
+    for (int64_t q0 = 0; q0 < n_q; q0 += 4) {
+        const float* pq = p + q0 * p_stride;
+        float* oq = out + q0 * out_stride;
+        switch (n_q - q0 < 4 ? n_q - q0 : 4) {
+            case 1: attn_pv_block<1>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
+            case 2: attn_pv_block<2>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
+            case 3: attn_pv_block<3>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
+            default: attn_pv_block<4>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
+        }
+    }
+}
+
+// Twin of exp_softmax (ref.cpp) for 16 floats (see exp_softmax8 in x86-avx2.cpp for the MAX/MIN argument order).
+inline __m512 exp_softmax16(__m512 x) {
+    using namespace exp_softmax_c;
+    const __m512 lo = _mm512_set1_ps(kMin), shift = _mm512_set1_ps(kShift);
+    const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_setzero_ps());
+    const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(kLog2e), shift), shift);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Hi), xc);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(-kLn2Lo), r);
+    __m512 p = _mm512_set1_ps(kPoly[0]);
+    for (int i = 1; i < 8; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kPoly[i]));
+    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+    e = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_setzero_ps());
+    return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+void attn_softmax_avx512(float* s, int64_t s_stride, int64_t n_q, int64_t n_pos, int64_t n_kv) {
+    const int64_t n16 = n_pos & ~int64_t(15), rest = n_pos - n16;
+    const __mmask16 tmask = static_cast<__mmask16>((1u << rest) - 1u);
+    constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    for (int64_t i = 0; i < n_q; ++i) {
+        float* si = s + i * s_stride;
+        __m512 vmax = _mm512_set1_ps(-INFINITY);
+        for (int64_t j = 0; j < n16; j += 16) vmax = _mm512_max_ps(_mm512_loadu_ps(si + j), vmax);
+        if (rest > 0) vmax = _mm512_mask_max_ps(vmax, tmask, _mm512_maskz_loadu_ps(tmask, si + n16), vmax);
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, vmax);
+        float max = -INFINITY;
+        for (float x : lanes) max = max < x ? x : max;
+        const __m512 m = _mm512_set1_ps(max);
+        for (int64_t j = 0; j < n16; j += 16)
+            _mm512_storeu_ps(si + j, exp_softmax16(_mm512_sub_ps(_mm512_loadu_ps(si + j), m)));
+        if (rest > 0) {
+            const __m512 e = exp_softmax16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tmask, si + n16), m));
+            _mm512_mask_storeu_ps(si + n16, tmask, e);
+        }
+        for (int64_t j = n_pos; j < n_kv; ++j) si[j] = 0.0f;
+        double sum = 0.0;
+        int64_t c = 0;
+        for (; c + 256 <= n_kv; c += 256) {
+            __m512 rows[16];
+            for (int b = 0; b < 16; ++b) rows[b] = _mm512_loadu_ps(si + c + 16 * b);
+            _mm512_store_ps(lanes, reduce16_x16(rows));
+            for (float x : lanes) sum += static_cast<double>(x);
+        }
+        for (; c < n_kv; c += 16) {
+            const __m512 x = _mm512_loadu_ps(si + c);
+            const __m256 t8 = _mm256_add_ps(_mm512_extractf32x8_ps(x, 1), _mm512_castps512_ps256(x));
+            __m128 t = _mm_add_ps(_mm256_extractf128_ps(t8, 1), _mm256_castps256_ps128(t8));
+            t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+            t = _mm_add_ss(t, _mm_movehdup_ps(t));
+            sum += static_cast<double>(_mm_cvtss_f32(t));
+        }
+        const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / sum));
+        for (int64_t j = 0; j < n16; j += 16) {
+            const __m256i h = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_loadu_ps(si + j), inv), kRound);
+            _mm512_storeu_ps(si + j, _mm512_cvtph_ps(h));
+        }
+        if (rest > 0) {
+            const __m256i h = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_maskz_loadu_ps(tmask, si + n16), inv), kRound);
+            _mm512_mask_storeu_ps(si + n16, tmask, _mm512_cvtph_ps(h));
+        }
+    }
+}
+
 }  // namespace
 
 const KernelTable* kernels_avx512vnni() {
@@ -352,6 +587,9 @@ const KernelTable* kernels_avx512vnni() {
         t.gemm_i2_s = gemm_i2_s_avx512vnni;
         t.gemm_f16 = gemm_f16_avx512;
         t.dot_f16 = dot_f16_avx512;
+        t.attn_scores_f16 = attn_scores_f16_avx512;
+        t.attn_pv_f16 = attn_pv_f16_avx512;
+        t.attn_softmax = attn_softmax_avx512;
         return t;
     }();
     return &table;

@@ -28,6 +28,8 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 // The most query heads one attention item handles (they share a KV head and read its rows once).
 constexpr int32_t kAttnGroupMax = 8;
+// Batches of up to this many tokens (decode, the re-prompt after an edit) take attention_small.
+constexpr int32_t kAttnSmallBatch = 4;
 
 GemmFn gemm_for(const KernelTable& kt, TensorType type) {
     switch (type) {
@@ -100,8 +102,11 @@ Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& poo
     }
     const size_t gmax = static_cast<size_t>(attn_group_max_);
     scores_.resize(nth * gmax * scores_stride_);
-    p16_.resize(nth * scores_stride_);
     q16_.resize(nth * gmax * static_cast<size_t>(hp_.head_dim));
+    const size_t small_rows = static_cast<size_t>(kAttnSmallBatch) * static_cast<size_t>(hp_.n_head);
+    small_s_.resize(small_rows * scores_stride_);
+    small_q16_.resize(small_rows * static_cast<size_t>(hp_.head_dim));
+    small_out_.resize(small_rows * static_cast<size_t>(hp_.head_dim));
     theta_scale_ = std::pow(hp_.rope_freq_base, -2.0f / static_cast<float>(hp_.n_rot));
     kq_scale_ = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
 }
@@ -208,12 +213,16 @@ void Forward::linear(const float* x, int64_t k, int32_t n, const LinearOut* outs
 // path, per query head:
 //   s_j = (f16(q) · k_j) · kq_scale                     for j ≤ pos (dot_f16)
 //   e_j = exp(s_j − max s);  Σ e over the cache length padded to 32 (n_kv), in float chunks of 16 added in double
-//   p_j = f16(e_j · (float)(1 / Σ))
+//   p_j = f16(e_j · (float)(1 / Σ))                     (attn_softmax; exp is exp_softmax, kernels.h)
 //   o   = Σ_j p_j · v_j   as a dot product over the n_kv positions: 64 lanes for the first n_kv & ~63
 //         positions, the reduce64 tree, then the remaining positions added in double.
 void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) {
     const int64_t hd = hp_.head_dim, n_q = hp_.n_embd_q();
     const int32_t group = hp_.n_head / hp_.n_head_kv;
+    if (n <= kAttnSmallBatch && (pos0 + 1 + 31) / 32 == (pos0 + n + 31) / 32) {
+        attention_small(kv, il, n, pos0);
+        return;
+    }
     // Sub-group size: fewer, larger items read the cache fewer times; more, smaller items balance the threads
     // better. Pick the divisor of the group that minimises (items per thread) × (sg + 1), the +1 standing for
     // the shared reading and widening of the key rows.
@@ -233,7 +242,6 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
     const int64_t n_items = static_cast<int64_t>(n) * n_sub;
     auto work = [&](int32_t ith, int32_t nth_) {
         float* s = scores_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * scores_stride_;
-        uint16_t* p16 = p16_.data() + static_cast<size_t>(ith) * scores_stride_;
         uint16_t* q16 =
             q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * static_cast<size_t>(hd);
         int64_t i0, i1;
@@ -250,26 +258,71 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
                 kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + (h0 + i) * hd)], q16 + i * hd, hd);
             kt_.attn_scores_f16(q16, hd, sg, kv.k(il, h_kv, 0), hd, n_pos, hd, kq_scale_, s,
                                 static_cast<int64_t>(sstride));
-            for (int32_t i = 0; i < sg; ++i) {
-                float* si = s + static_cast<size_t>(i) * sstride;
-                float max = -INFINITY;
-                for (int32_t j = 0; j < n_pos; ++j) max = std::max(max, si[j]);
-                for (int32_t j = 0; j < n_pos; ++j) si[j] = std::exp(si[j] - max);
-                std::fill(si + n_pos, si + n_kv, 0.0f);
-                double sum = 0.0;
-                for (int32_t c = 0; c < n_kv; c += 16) sum += static_cast<double>(reduce16_f32(si + c));
-                const float inv = static_cast<float>(1.0 / sum);
-                // p_j = f16(e_j · inv), rounded with the table's (exact, round-to-nearest-even) conversions.
-                for (int32_t j = 0; j < n_pos; ++j) si[j] = si[j] * inv;
-                kt_.fp32_to_fp16(si, p16, n_pos);
-                kt_.fp16_to_fp32(p16, si, n_pos);
-            }
+            kt_.attn_softmax(s, static_cast<int64_t>(sstride), sg, n_pos, n_kv);
             const int32_t np = n_kv & ~63;
             kt_.attn_pv_f16(s, static_cast<int64_t>(sstride), sg, kv.v_t(il, h_kv), kv.v_stride(), n_pos, np,
                             hd, &attn_[static_cast<size_t>(t * n_q + h0 * hd)], hd);
         }
     };
     parallel(n_items * sg * (pos0 + n) * hd * 2, work);
+}
+
+// Attention of a small batch (n ≤ kAttnSmallBatch tokens whose cache lengths pad to the same n_kv: decode and
+// the re-prompt after an edit). The threads split the positions (scores), then the (KV head, token) rows
+// (softmax), then the output dimensions (p · v), so each KV head's keys and values are read once for all the
+// batch's queries and two threads share the work even of a single KV head. Same arithmetic as the item path,
+// bit for bit: an earlier token's scores at the later tokens' positions are computed and then dropped by its
+// softmax (p = 0 there, as past n_pos), and adding 0 · v to a lane or to the double sum changes nothing (the
+// cached values are finite, and no lane or sum is ever -0).
+void Forward::attention_small(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) {
+    const int64_t hd = hp_.head_dim, n_q = hp_.n_embd_q();
+    const int32_t n_kvh = hp_.n_head_kv, group = hp_.n_head / n_kvh;
+    const int32_t n_last = pos0 + n;  // positions seen by the last token
+    const int32_t n_kv = std::max(32, (n_last + 31) / 32 * 32);
+    const int32_t np = n_kv & ~63;
+    const int64_t rows = static_cast<int64_t>(n) * group;  // rows per KV head
+    const size_t head_rows = static_cast<size_t>(kAttnSmallBatch) * static_cast<size_t>(group);
+    const size_t sstride = scores_stride_, uhd = static_cast<size_t>(hd);
+    for (int32_t t = 0; t < n; ++t) {
+        for (int32_t h = 0; h < hp_.n_head; ++h) {
+            const size_t row = static_cast<size_t>(h / group) * head_rows + static_cast<size_t>(t * group + h % group);
+            kt_.fp32_to_fp16(&q_[static_cast<size_t>(t * n_q + h * hd)], &small_q16_[row * uhd], hd);
+        }
+    }
+    const int64_t work = rows * n_kvh * n_last * hd * 2;
+    parallel(work, [&](int32_t ith, int32_t nth) {
+        int64_t j0, j1;
+        split_range(n_last, ith, nth, 16, &j0, &j1);
+        if (j0 >= j1) return;
+        for (int32_t h = 0; h < n_kvh; ++h) {
+            kt_.attn_scores_f16(&small_q16_[static_cast<size_t>(h) * head_rows * uhd], hd, rows, kv.k(il, h, j0), hd,
+                                j1 - j0, hd, kq_scale_, &small_s_[static_cast<size_t>(h) * head_rows * sstride + static_cast<size_t>(j0)],
+                                static_cast<int64_t>(sstride));
+        }
+    });
+    parallel(rows * n_kvh * n_kv * 8, [&](int32_t ith, int32_t nth) {
+        int64_t i0, i1;
+        split_range(static_cast<int64_t>(n_kvh) * n, ith, nth, 1, &i0, &i1);
+        for (int64_t item = i0; item < i1; ++item) {
+            const int32_t h = static_cast<int32_t>(item / n), t = static_cast<int32_t>(item % n);
+            float* s = &small_s_[(static_cast<size_t>(h) * head_rows + static_cast<size_t>(t * group)) * sstride];
+            kt_.attn_softmax(s, static_cast<int64_t>(sstride), group, pos0 + t + 1, n_kv);
+        }
+    });
+    parallel(work, [&](int32_t ith, int32_t nth) {
+        int64_t d0, d1;
+        split_range(hd, ith, nth, 1, &d0, &d1);
+        if (d0 >= d1) return;
+        for (int32_t h = 0; h < n_kvh; ++h) {
+            float* out = &small_out_[static_cast<size_t>(h) * head_rows * uhd];
+            kt_.attn_pv_f16(&small_s_[static_cast<size_t>(h) * head_rows * sstride], static_cast<int64_t>(sstride), rows,
+                            kv.v_t(il, h) + d0 * kv.v_stride(), kv.v_stride(), n_last, np, d1 - d0, out + d0, hd);
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t t = r / group, i = r % group;
+                std::copy(out + r * hd + d0, out + r * hd + d1, &attn_[static_cast<size_t>(t * n_q + (h * group + i) * hd + d0)]);
+            }
+        }
+    });
 }
 
 // The LM head was requantized (Model::output_exact): the best kLmHeadRescore logits of each row are computed

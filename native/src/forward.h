@@ -45,6 +45,7 @@ class Forward {
     // Prepares activations of format `fmt` from x [n][k] into act_; returns the prepared row size in bytes.
     int64_t prepare(ActFormat fmt, const float* x, int64_t k, int32_t n, const uint8_t** rows);
     void attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
+    void attention_small(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
     void rescore(const Weight& exact, int32_t n_out, float* logits);
     // fn(t) for every token, split over the pool when n × width (values touched per token) is worth it.
     void for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn);
@@ -76,9 +77,12 @@ class Forward {
     // Attention works on query heads that share a KV head, up to attn_group_max_ of them at once.
     int32_t attn_group_max_ = 1;    // the largest divisor of n_head / n_head_kv that is at most kAttnGroupMax
     std::vector<float> scores_;     // [n_threads][attn_group_max_][n_ctx padded]  scores / probabilities
-    std::vector<uint16_t> p16_;     // [n_threads][n_ctx padded]  probabilities rounded to F16
     size_t scores_stride_ = 0;
     std::vector<uint16_t> q16_;  // [n_threads][attn_group_max_][head_dim]  queries rounded to F16
+    // attention_small: per KV head, the rows (token t, query head i of the group) at t·group + i.
+    std::vector<float> small_s_;       // [n_head_kv][kAttnSmallBatch · group][n_ctx padded]  scores / probabilities
+    std::vector<uint16_t> small_q16_;  // [n_head_kv][kAttnSmallBatch · group][head_dim]
+    std::vector<float> small_out_;     // [n_head_kv][kAttnSmallBatch · group][head_dim]
 };
 
 }  // namespace trit

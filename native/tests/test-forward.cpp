@@ -3,7 +3,7 @@
 // within the fixture set's "same numerics" tolerances, for the batched prefill AND the token-by-token path,
 // and the 32 greedy tokens must equal the golden's up to its first low-margin step. Batched and
 // token-by-token logits must also be bit-identical to each other (both run the same kernels per output
-// element).
+// element), and so must the logits after small batches (2–4 tokens share one pass over the cache).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -71,6 +71,33 @@ bool check_against_golden(const std::vector<float>& cand, const std::vector<floa
     return ok;
 }
 
+// Small batches through the slot API (chunks of 2, 3, 4, 1 tokens, as a re-prompt after an edit evaluates
+// them): the logits of each chunk's last token, which must equal the token-by-token ones bit for bit.
+void check_small_batches(trit::Engine& engine, const std::vector<int32_t>& prompt, const std::vector<float>& seq,
+                         int32_t n_vocab, const std::string& where) {
+    std::atomic<bool> cancel{false};
+    static const int32_t sizes[] = {2, 3, 4, 1};
+    size_t end = 0;
+    for (int i = 0; end < prompt.size(); ++i) {
+        const size_t start = end;
+        end = std::min(prompt.size(), end + static_cast<size_t>(sizes[i % 4]));
+        trit::CompleteRequest req;
+        req.slot = "chunks " + where;
+        req.prompt.assign(prompt.begin(), prompt.begin() + static_cast<ptrdiff_t>(end));
+        req.n_predict = 0;
+        req.logits_last = true;
+        const trit::CompleteResult res = engine.complete(req, cancel, nullptr);
+        CHECK(res.n_evaluated == static_cast<int32_t>(end - start));
+        REQUIRE(res.logits.size() == static_cast<size_t>(n_vocab));
+        const float* want = seq.data() + (end - 1) * static_cast<size_t>(n_vocab);
+        if (std::memcmp(res.logits.data(), want, res.logits.size() * sizeof(float)) != 0) {
+            CHECK_MSG(false, where + ": logits after a batch of " + std::to_string(end - start) + " tokens ending at " +
+                                 std::to_string(end) + " differ from token by token");
+            return;
+        }
+    }
+}
+
 void test_model(const std::string& id) {
     const Value& m = fixtures::model(id);
     const int32_t n_vocab = static_cast<int32_t>(m["shapes"]["n_vocab"].num);
@@ -106,6 +133,7 @@ void test_model(const std::string& id) {
             CHECK_MSG(check_against_golden(seq, gold, n, n_vocab, tol, where + " / token by token"), where);
             CHECK_MSG(std::memcmp(seq.data(), batch.logits.data(), seq.size() * sizeof(float)) == 0,
                       where + ": batched and token-by-token logits differ");
+            check_small_batches(*engine, prompt, seq, n_vocab, where);
 
             // Greedy: equal to the golden up to its first step whose top-2 margin is below the guard.
             const std::vector<int32_t> ref = g["generated"].ints();

@@ -3,6 +3,7 @@
 // odd row and token counts, and partial row ranges (a kernel must write exactly its rows). Integer kernels
 // and the float kernels with a defined summation order must match ref bit for bit. ref itself is checked
 // against naive float/double math.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -660,6 +661,81 @@ TEST(attention_pv) {
                     CHECK_MSG(std::memcmp(o1.data(), o0.data(), o0.size() * sizeof(float)) == 0,
                               std::string(t->name) + " attn_pv_f16 hd=" + std::to_string(hd) +
                                   " n=" + std::to_string(n_pos) + " n_q=" + std::to_string(n_q));
+                }
+            }
+        }
+    }
+}
+
+// exp_softmax against the double-precision exponential on [-87, 0] (every 977th float there, plus the ends),
+// and its edge cases.
+TEST(exp_softmax) {
+    double worst = 0.0;
+    auto check_at = [&](float x) {
+        const float e = trit::exp_softmax(x);
+        const double want = std::exp(static_cast<double>(x));
+        const double ulp = std::ldexp(1.0, std::ilogb(want) - 23);
+        worst = std::max(worst, std::fabs(static_cast<double>(e) - want) / ulp);
+    };
+    uint32_t bits;
+    const float lo = -87.0f;
+    std::memcpy(&bits, &lo, sizeof(bits));
+    for (uint32_t b = 0x80000000u; b <= bits; b += 977u) {
+        float x;
+        std::memcpy(&x, &b, sizeof(x));
+        check_at(x);
+    }
+    check_at(-87.0f);
+    check_at(-1e-30f);
+    CHECK_MSG(worst <= 2.0, "exp_softmax max error " + std::to_string(worst) + " ulp");
+    CHECK(trit::exp_softmax(0.0f) == 1.0f);
+    CHECK(trit::exp_softmax(-0.0f) == 1.0f);
+    CHECK(trit::exp_softmax(-87.5f) == 0.0f);
+    CHECK(trit::exp_softmax(-INFINITY) == 0.0f);
+    CHECK(trit::exp_softmax(NAN) != trit::exp_softmax(NAN));
+    CHECK(trit::exp_softmax(5.0f) == 1.0f);  // the domain is x ≤ 0: larger x is clamped
+}
+
+TEST(attention_softmax) {
+    for (int64_t n_pos : {1, 7, 8, 15, 16, 17, 64, 100, 255, 256, 257, 700, 2048}) {
+        for (int64_t n_q : {1, 3}) {
+            const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), stride = n_kv + 16;
+            for (int kind = 0; kind < 5; ++kind) {
+                std::vector<float> s0(static_cast<size_t>(stride * n_q), 7.0f);
+                for (int64_t i = 0; i < n_q; ++i) {
+                    for (int64_t j = 0; j < n_kv; ++j) {
+                        float& x = s0[static_cast<size_t>(i * stride + j)];
+                        x = j < n_pos ? normal(kind == 1 ? 30.0f : 3.0f) : NAN;  // garbage past n_pos
+                        if (kind == 2 && j < n_pos) x = static_cast<float>(j % 3) - 1.0f;  // ties and ±0
+                        if (kind == 2 && j < n_pos && j % 5 == 0) x = -0.0f;
+                        if (kind == 3 && j < n_pos && j % 7 == 3) x = -1e30f;  // far below: e = 0
+                        if (kind == 4 && j < n_pos && j == n_pos / 2) x = NAN;   // poisons the row
+                    }
+                }
+                std::vector<float> in(s0);
+                ref().attn_softmax(s0.data(), stride, n_q, n_pos, n_kv);
+                // ref against the formula in double.
+                if (kind != 4) {
+                    for (int64_t i = 0; i < n_q; ++i) {
+                        const float* x = in.data() + i * stride;
+                        double max = -INFINITY, sum = 0.0;
+                        for (int64_t j = 0; j < n_pos; ++j) max = std::max(max, static_cast<double>(x[j]));
+                        for (int64_t j = 0; j < n_pos; ++j) sum += std::exp(x[j] - max);
+                        for (int64_t j = 0; j < n_kv; ++j) {
+                            const float got = s0[static_cast<size_t>(i * stride + j)];
+                            const double want = j < n_pos ? std::exp(x[j] - max) / sum : 0.0;
+                            CHECK(std::fabs(got - want) <= 1e-3 * want + 1e-7);
+                        }
+                        CHECK(s0[static_cast<size_t>(i * stride + n_kv)] == 7.0f);
+                    }
+                }
+                for (const KernelTable* t : simd_tables()) {
+                    std::vector<float> s1(in);
+                    t->attn_softmax(s1.data(), stride, n_q, n_pos, n_kv);
+                    bool same = true;
+                    for (size_t j = 0; j < s1.size(); ++j) same = same && same_bits(s1[j], s0[j]);
+                    CHECK_MSG(same, std::string(t->name) + " attn_softmax n_pos=" + std::to_string(n_pos) +
+                                        " n_q=" + std::to_string(n_q) + " kind=" + std::to_string(kind));
                 }
             }
         }
