@@ -42,8 +42,12 @@ export class InlinePolicy implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The items most recently returned for the active editor, for the accept commands' fallback. */
   private lastItems: { uri: string; version: number; position: vscode.Position; items: vscode.InlineCompletionItem[] } | undefined;
-  /** The next request is our re-trigger after a partial answer. */
-  private refreshing = false;
+  /**
+   * Our re-trigger after a partial answer: the document version it is for. VS Code may not call the provider for
+   * it (the text changed, the editor closed), so it only applies to the next request, and only for that same
+   * version: a stale mark must not let a later automatic request skip the user's settings.
+   */
+  private refreshing: { uri: string; version: number } | undefined;
 
   constructor(
     private readonly settings: () => CompletionSettings,
@@ -65,7 +69,7 @@ export class InlinePolicy implements vscode.Disposable {
     if (countsForDebounce(stats)) this.latency.add(stats.latencyMs);
     const editor = vscode.window.activeTextEditor;
     if (stats.partial && stats.outcome === 'items' && editor?.document.uri.toString() === stats.uri && editor.document.version === stats.version) {
-      this.refreshing = true;
+      this.refreshing = { uri: stats.uri, version: stats.version };
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }
   }
@@ -78,9 +82,10 @@ export class InlinePolicy implements vscode.Disposable {
     next: Next,
   ): Promise<vscode.InlineCompletionItem[] | vscode.InlineCompletionList | null | undefined> => {
     const s = this.settings();
-    if (this.refreshing) {
+    const refresh = this.refreshing;
+    this.refreshing = undefined;
+    if (refresh && refresh.uri === document.uri.toString() && refresh.version === document.version) {
       // Our own re-trigger after a partial answer: an automatic request, answered from the server's cache.
-      this.refreshing = false;
       context = { ...context, triggerKind: vscode.InlineCompletionTriggerKind.Automatic };
       return this.forward(document, position, context, token, next);
     }

@@ -75,7 +75,7 @@ int64_t act_row_bytes(ActFormat fmt, int64_t k) {
 
 Forward::Forward(const Model& model, const KernelTable& kernels, ThreadPool& pool, int32_t n_batch,
                  int32_t n_ctx)
-    : model_(model), hp_(model.hparams()), kt_(kernels), pool_(pool), n_batch_(n_batch), n_ctx_(n_ctx) {
+    : model_(model), hp_(model.hparams()), kt_(kernels), pool_(pool), n_batch_(n_batch) {
     const size_t B = static_cast<size_t>(n_batch);
     const size_t n_embd = static_cast<size_t>(hp_.n_embd), n_q = static_cast<size_t>(hp_.n_embd_q()),
                  n_kv = static_cast<size_t>(hp_.n_embd_kv()), n_ff = static_cast<size_t>(hp_.n_ff);

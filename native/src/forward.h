@@ -56,7 +56,7 @@ class Forward {
     const Hparams& hp_;
     const KernelTable& kt_;
     ThreadPool& pool_;
-    int32_t n_batch_, n_ctx_;
+    int32_t n_batch_;
     float theta_scale_;  // powf(freq_base, -2 / n_rot), as ggml computes it
     float kq_scale_;     // 1 / sqrt(head_dim)
 
