@@ -502,19 +502,45 @@ inline void widen_f16_padded(const uint16_t* src, int64_t n, float* dst) {
 }
 
 // Twin of attn_pv_f16_ref: each output dimension is a 64-lane dot product of the probabilities with one
-// transposed value row (acc[c] = lanes 8c..8c+7, as dot_f16), the row widened once into L1 for all queries.
-// p·v is exact (p is F16-representable, see kernels.h), so the fused multiply-add equals ref's
-// multiply-then-add. A last partial block of 64 positions is padded with zeros in both operands (adding +0 to a
-// lane changes nothing: a lane that starts at +0 never becomes -0). The positions after np are added in double
-// in position order, four queries at a time.
+// transposed value row (acc[c] = lanes 8c..8c+7, as dot_f16). Two queries at a time, one half of the lanes
+// (32 positions of every 64) at a time: 8 accumulators and 4 widened value vectors fit the 16 registers, each
+// value vector serves both queries and no staging buffer is written. p·v is exact (p is F16-representable, see
+// kernels.h), so the fused multiply-add equals ref's multiply-then-add. A last partial block of 64 positions is
+// padded with zeros in both operands (adding +0 to a lane changes nothing: a lane that starts at +0 never
+// becomes -0). The positions after np are added in double in position order.
+template <int NQ>
+void attn_pv_pair(const float* const* pq, const float* const* pt, const float* vt, const uint16_t* vd, int64_t full,
+                  bool rest, __m256 (*acc)[8]) {
+    for (int h = 0; h < 2; ++h) {
+        __m256 a[NQ][4];
+        for (int q = 0; q < NQ; ++q) {
+            for (int c = 0; c < 4; ++c) a[q][c] = _mm256_setzero_ps();
+        }
+        for (int64_t j = 32 * h; j < full; j += 64) {
+            __m256 vv[4];
+            for (int c = 0; c < 4; ++c) vv[c] = load_f16x8(vd + j + 8 * c);
+            for (int q = 0; q < NQ; ++q) {
+                for (int c = 0; c < 4; ++c) a[q][c] = _mm256_fmadd_ps(_mm256_loadu_ps(pq[q] + j + 8 * c), vv[c], a[q][c]);
+            }
+        }
+        if (rest) {
+            for (int q = 0; q < NQ; ++q) {
+                for (int c = 0; c < 4; ++c)
+                    a[q][c] = _mm256_fmadd_ps(_mm256_load_ps(pt[q] + 32 * h + 8 * c), _mm256_load_ps(vt + 32 * h + 8 * c), a[q][c]);
+            }
+        }
+        for (int q = 0; q < NQ; ++q) {
+            for (int c = 0; c < 4; ++c) acc[q][4 * h + c] = a[q][c];
+        }
+    }
+}
+
 void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
                       int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride) {
-    constexpr int64_t kRow = 4096;  // positions widened per pass
-    constexpr int64_t kQ = 8;       // queries per pass (their padded probability tails stay on the stack)
+    constexpr int64_t kQ = 8;  // queries per pass (their padded probability tails stay on the stack)
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
     const int64_t full = n_lane_pos & ~int64_t(63);
     const int64_t rest = n_lane_pos - full;
-    alignas(32) float vf[kRow];
     alignas(32) float vt[64], lf[64];
     alignas(32) float pt[kQ][64];
     for (int64_t q0 = 0; q0 < n_q; q0 += kQ) {
@@ -528,26 +554,17 @@ void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint1
         for (int64_t d = 0; d < hd; ++d) {
             const uint16_t* vd = v + d * v_stride;
             if (rest > 0) widen_f16_padded(vd + full, rest, vt);
-            for (int64_t i = 0; i < nq; ++i) {
-                const float* pi = p + (q0 + i) * p_stride;
-                __m256 acc[8];
-                for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-                for (int64_t j0 = 0; j0 < full; j0 += kRow) {
-                    const int64_t j1 = j0 + kRow < full ? j0 + kRow : full;
-                    if (i == 0 || full > kRow) {
-                        for (int64_t j = j0; j < j1; j += 8) _mm256_store_ps(vf + (j - j0), load_f16x8(vd + j));
-                    }
-                    for (int64_t j = j0; j < j1; j += 64) {
-                        for (int c = 0; c < 8; ++c)
-                            acc[c] = _mm256_fmadd_ps(_mm256_loadu_ps(pi + j + 8 * c),
-                                                     _mm256_load_ps(vf + (j - j0) + 8 * c), acc[c]);
-                    }
+            for (int64_t i = 0; i < nq; i += 2) {
+                const float* pq[2] = {p + (q0 + i) * p_stride, p + (q0 + i + 1 < q0 + nq ? q0 + i + 1 : q0 + i) * p_stride};
+                const float* ptq[2] = {pt[i], pt[i + 1 < nq ? i + 1 : i]};
+                __m256 acc[2][8];
+                if (i + 1 < nq) {
+                    attn_pv_pair<2>(pq, ptq, vt, vd, full, rest > 0, acc);
+                } else {
+                    attn_pv_pair<1>(pq, ptq, vt, vd, full, rest > 0, acc);
                 }
-                if (rest > 0) {
-                    for (int c = 0; c < 8; ++c)
-                        acc[c] = _mm256_fmadd_ps(_mm256_load_ps(pt[i] + 8 * c), _mm256_load_ps(vt + 8 * c), acc[c]);
-                }
-                out[(q0 + i) * out_stride + d] = np > 0 ? reduce64(acc) : 0.0f;
+                for (int64_t ii = i; ii < (i + 2 < nq ? i + 2 : nq); ++ii)
+                    out[(q0 + ii) * out_stride + d] = np > 0 ? reduce64(acc[ii - i]) : 0.0f;
             }
             if (n_pos <= np) continue;
             // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order per query.
