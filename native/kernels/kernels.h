@@ -16,6 +16,16 @@
 #include <string>
 #include <vector>
 
+// Compiler hints for the SIMD kernels: a lambda that must be inlined (its loop's accumulators stay in registers)
+// and a loop to unroll fully. Other compilers ignore both.
+#if defined(__GNUC__) || defined(__clang__)
+#define TRIT_INLINE_LAMBDA __attribute__((always_inline))
+#define TRIT_UNROLL _Pragma("GCC unroll 8")
+#else
+#define TRIT_INLINE_LAMBDA
+#define TRIT_UNROLL
+#endif
+
 namespace trit {
 
 constexpr int64_t QK_I2_S = 128;  // I2_S (x86 layout): 128 weights in 32 bytes, one f32 scale per tensor

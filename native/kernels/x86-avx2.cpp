@@ -510,13 +510,14 @@ inline void widen_f16_padded(const uint16_t* src, int64_t n, float* dst) {
 // becomes -0). The positions after np are added in double in position order.
 template <int NQ>
 void attn_pv_pair(const float* const* pq, const float* const* pt, const float* vt, const uint16_t* vd, int64_t full,
-                  bool rest, __m256 (*acc)[8]) {
+                  bool rest, const uint16_t* vn, __m256 (*acc)[8]) {
     for (int h = 0; h < 2; ++h) {
         __m256 a[NQ][4];
         for (int q = 0; q < NQ; ++q) {
             for (int c = 0; c < 4; ++c) a[q][c] = _mm256_setzero_ps();
         }
         for (int64_t j = 32 * h; j < full; j += 64) {
+            if (vn != nullptr) _mm_prefetch(reinterpret_cast<const char*>(vn + j), _MM_HINT_T0);
             __m256 vv[4];
             for (int c = 0; c < 4; ++c) vv[c] = load_f16x8(vd + j + 8 * c);
             for (int q = 0; q < NQ; ++q) {
@@ -554,14 +555,17 @@ void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint1
         for (int64_t d = 0; d < hd; ++d) {
             const uint16_t* vd = v + d * v_stride;
             if (rest > 0) widen_f16_padded(vd + full, rest, vt);
+            // The value rows are 2·n_pos bytes apart, too many streams for the hardware prefetcher: the first
+            // pass over this row fetches the next one (64 positions = 2 lines per step of either half).
+            const uint16_t* vn = d + 1 < hd ? vd + v_stride : nullptr;
             for (int64_t i = 0; i < nq; i += 2) {
                 const float* pq[2] = {p + (q0 + i) * p_stride, p + (q0 + i + 1 < q0 + nq ? q0 + i + 1 : q0 + i) * p_stride};
                 const float* ptq[2] = {pt[i], pt[i + 1 < nq ? i + 1 : i]};
                 __m256 acc[2][8];
                 if (i + 1 < nq) {
-                    attn_pv_pair<2>(pq, ptq, vt, vd, full, rest > 0, acc);
+                    attn_pv_pair<2>(pq, ptq, vt, vd, full, rest > 0, i == 0 ? vn : nullptr, acc);
                 } else {
-                    attn_pv_pair<1>(pq, ptq, vt, vd, full, rest > 0, acc);
+                    attn_pv_pair<1>(pq, ptq, vt, vd, full, rest > 0, i == 0 ? vn : nullptr, acc);
                 }
                 for (int64_t ii = i; ii < (i + 2 < nq ? i + 2 : nq); ++ii)
                     out[(q0 + ii) * out_stride + d] = np > 0 ? reduce64(acc[ii - i]) : 0.0f;
