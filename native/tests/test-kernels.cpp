@@ -628,7 +628,7 @@ TEST(attention_scores) {
 TEST(attention_pv) {
     for (int64_t hd : {1, 64, 80, 128, 136}) {
         for (int64_t n_pos : {1, 31, 64, 100, 200, 4200}) {
-            for (int64_t n_q : {1, 3, 4, 6}) {
+            for (int64_t n_q : {1, 3, 4, 6, 8, 12, 13}) {
                 const int64_t n_kv = std::max<int64_t>(32, (n_pos + 31) / 32 * 32), np = n_kv & ~int64_t(63);
                 // Transposed values: one row of positions per dimension, rows longer than n_pos.
                 const int64_t stride = n_pos + 37, p_stride = n_pos + 3, out_stride = hd + 2;
