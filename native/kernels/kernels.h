@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -176,6 +178,22 @@ constexpr float kLn2Lo = 1.42860682030941723212e-6f;
 constexpr float kPoly[8] = {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
                             1.0f / 6.0f,    0.5f,          1.0f,          1.0f};
 }  // namespace exp_softmax_c
+
+// Scratch memory of a batch kernel (one per thread: thread_local), 64-byte aligned; grows on demand. get() returns
+// null when the memory cannot be had (the kernel then takes a path that needs none).
+struct KernelScratch {
+    std::unique_ptr<uint8_t[]> mem;
+    size_t cap = 0;
+    uint8_t* get(size_t bytes) {
+        if (bytes > cap) {
+            mem.reset(new (std::nothrow) uint8_t[bytes + 64]);
+            cap = mem ? bytes : 0;
+            if (!mem) return nullptr;
+        }
+        const uintptr_t p = reinterpret_cast<uintptr_t>(mem.get());
+        return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t(63));
+    }
+};
 
 // Scalar helpers shared by ref.cpp and the engine (exact IEEE conversions).
 uint16_t fp32_to_fp16(float f);

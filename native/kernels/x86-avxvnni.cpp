@@ -9,6 +9,8 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 namespace trit {
 namespace {
 
@@ -74,7 +76,27 @@ void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     }
 }
 
+// Batches (prefill): the panel kernel of x86-i2s-wide.h with vpdpbusd products straight into int32.
+#include "x86-i2s-wide.h"
+
+constexpr int64_t kWideMinTokens = 16;
+
+struct DotVnni {
+    static __m256i step(__m256i acc, __m256i u, __m256i s) {
+#if defined(__GNUC__) && !defined(__clang__)
+        // In place (GCC 12 otherwise copies the accumulator through a fresh register); {vex} selects the AVX-VNNI
+        // encoding, which needs no AVX-512.
+        __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(s));
+        return acc;
+#else
+        return _mm256_dpbusd_avx_epi32(acc, u, s);
+#endif
+    }
+    static __m256i widen(__m256i acc) { return acc; }
+};
+
 void gemm_i2_s_avxvnni(const GemmArgs& g, int64_t r0, int64_t r1) {
+    if (g.n_tok >= kWideMinTokens && gemm_i2_s_wide<DotVnni>(g, r0, r1)) return;
     int64_t panel = (16 << 10) / (g.w_row_bytes > 0 ? g.w_row_bytes : 1);
     panel = panel < 12 ? 12 : panel - panel % 12;
     for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);

@@ -260,9 +260,11 @@ void compare_gemm(const char* what, trit::GemmFn KernelTable::*fn, GemmArgs g, i
 }
 
 TEST(gemm_i2_s) {
+    // Batches of ≥ 8 / 16 tokens take the panel kernels (32 or 64 rows per panel): 70 and 133 rows span several
+    // panels with a partial last one.
     for (int64_t k : {128, 256, 1152, 4224}) {
-        for (int64_t rows : {1, 3, 4, 5, 17, 40}) {
-            for (int64_t n_tok : {1, 2, 3, 4, 5, 6, 7, 9, 16, 35}) {
+        for (int64_t rows : {1, 3, 4, 5, 17, 40, 70, 133}) {
+            for (int64_t n_tok : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 35, 64}) {
                 for (int weight_case = 0; weight_case < 4; ++weight_case) {
                     // Weights: random codes, or all +1 / all -1 / all 0 (codes 2 / 0 / 1).
                     std::vector<uint8_t> w(static_cast<size_t>(rows * k / 4 + 32));
