@@ -244,9 +244,9 @@ void Forward::attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0) 
         float* s = scores_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * scores_stride_;
         uint16_t* q16 =
             q16_.data() + static_cast<size_t>(ith) * static_cast<size_t>(attn_group_max_) * static_cast<size_t>(hd);
-        int64_t i0, i1;
-        split_range(n_items, ith, nth_, 1, &i0, &i1);
-        for (int64_t item = i0; item < i1; ++item) {
+        // Items are dealt out in turn, not in contiguous ranges: a token's work grows with its position, so
+        // contiguous ranges would leave the first threads idle while the last one finishes the longest rows.
+        for (int64_t item = ith; item < n_items; item += nth_) {
             const int32_t t = static_cast<int32_t>(item / n_sub);
             const int32_t h0 = static_cast<int32_t>(item % n_sub) * sg;  // first query head of the sub-group
             const int32_t h_kv = h0 / group;
