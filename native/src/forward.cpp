@@ -24,6 +24,25 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
     for (int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
 }
 
+// rms_norm of R consecutive rows of n values (row r at x + r·n, out + r·n). Each row's sum is rms_norm's sequential
+// double sum, so the results are the same bits; the R chains interleave, which hides the latency of the double
+// additions (one chain alone waits on every add).
+template <int R>
+void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, float* out) {
+    double sum[R] = {};
+    for (int64_t i = 0; i < n; ++i) {
+        for (int r = 0; r < R; ++r) {
+            const float v = x[r * n + i];
+            sum[r] += static_cast<double>(v * v);
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        const float mean = static_cast<float>(sum[r] / static_cast<double>(n));
+        const float scale = 1.0f / std::sqrt(mean + eps);
+        for (int64_t i = 0; i < n; ++i) out[r * n + i] = (x[r * n + i] * scale) * w[i];
+    }
+}
+
 // Below this many multiply-adds a step runs on the calling thread: waking the pool costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 // The most query heads one attention item handles (they share a KV head and read its rows once).
@@ -120,6 +139,36 @@ void Forward::for_tokens(int32_t n, int64_t width, const std::function<void(int3
         int64_t t0, t1;
         split_range(n, ith, nth, 1, &t0, &t1);
         for (int64_t t = t0; t < t1; ++t) fn(static_cast<int32_t>(t));
+    });
+}
+
+void Forward::norm_rows(const float* x, const float* w, int64_t n_cols, int32_t n, float* out,
+                        const std::function<void(int32_t t)>& before) {
+    const float eps = hp_.rms_eps;
+    auto range = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; t += 4) {
+            const int64_t m = t1 - t < 4 ? t1 - t : 4;
+            if (before) {
+                for (int64_t i = 0; i < m; ++i) before(static_cast<int32_t>(t + i));
+            }
+            const float* xt = x + t * n_cols;
+            float* ot = out + t * n_cols;
+            switch (m) {
+                case 4: rms_norm_rows<4>(xt, w, n_cols, eps, ot); break;
+                case 3: rms_norm_rows<3>(xt, w, n_cols, eps, ot); break;
+                case 2: rms_norm_rows<2>(xt, w, n_cols, eps, ot); break;
+                default: rms_norm_rows<1>(xt, w, n_cols, eps, ot); break;
+            }
+        }
+    };
+    if (n == 1 || n * n_cols < kMinParallelWork) {
+        range(0, n);
+        return;
+    }
+    pool_.run([&](int32_t ith, int32_t nth) {
+        int64_t t0, t1;
+        split_range(n, ith, nth, 1, &t0, &t1);
+        range(t0, t1);
     });
 }
 
@@ -406,10 +455,7 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
         const LayerWeights& L = model_.layers()[static_cast<size_t>(il)];
 
         // Attention block: a = rms(x, attn_norm); q, k, v = BL(a); RoPE(q, k); cache k, v (F16).
-        for_tokens(n, n_embd, [&](int32_t t) {
-            rms_norm(&x_[static_cast<size_t>(t * n_embd)], L.attn_norm, n_embd, eps,
-                     &cur_[static_cast<size_t>(t * n_embd)]);
-        });
+        norm_rows(x_.data(), L.attn_norm, n_embd, n, cur_.data());
         const LinearOut qkv[] = {{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}};
         linear(cur_.data(), n_embd, n, qkv, 3);
         for_tokens(n, n_q + 2 * n_kv, [&](int32_t t) {
@@ -427,36 +473,27 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
         attention(kv, il, n, pos0);
 
         // SubLN before the output projection, then the residual.               [n][n_embd_q] → [n][n_embd]
-        for_tokens(n, n_q, [&](int32_t t) {
-            rms_norm(&attn_[static_cast<size_t>(t * n_q)], L.attn_sub_norm, n_q, eps,
-                     &cur_[static_cast<size_t>(t * n_q)]);
-        });
+        norm_rows(attn_.data(), L.attn_sub_norm, n_q, n, cur_.data());
         const LinearOut o[] = {{&L.wo, y_.data()}};
         linear(cur_.data(), n_q, n, o, 1);
         for (size_t i = 0; i < static_cast<size_t>(n * n_embd); ++i) x_[i] += y_[i];
 
         // FFN: f = rms(x, ffn_norm); m = act(BL_gate(f)) · BL_up(f); SubLN; h += BL_down(m).
-        for_tokens(n, n_embd, [&](int32_t t) {
-            rms_norm(&x_[static_cast<size_t>(t * n_embd)], L.ffn_norm, n_embd, eps,
-                     &cur_[static_cast<size_t>(t * n_embd)]);
-        });
+        norm_rows(x_.data(), L.ffn_norm, n_embd, n, cur_.data());
         const LinearOut gu[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
         linear(cur_.data(), n_embd, n, gu, 2);
         const bool relu_sqr = hp_.ffn_act == FfnActivation::relu_sqr;
-        for_tokens(n, 4 * n_ff, [&](int32_t t) {
+        norm_rows(gate_.data(), L.ffn_sub_norm, n_ff, n, cur_.data(), [&](int32_t t) {
             float* g = &gate_[static_cast<size_t>(t * n_ff)];
             const float* u = &up_[static_cast<size_t>(t * n_ff)];
-            for (int64_t i = 0; i < n_ff; ++i) {
-                float a;
-                if (relu_sqr) {
+            if (relu_sqr) {  // a loop of its own, so it vectorises
+                for (int64_t i = 0; i < n_ff; ++i) {
                     const float r = g[i] > 0.0f ? g[i] : 0.0f;
-                    a = r * r;
-                } else {
-                    a = g[i] / (1.0f + std::exp(-g[i]));
+                    g[i] = (r * r) * u[i];
                 }
-                g[i] = a * u[i];
+            } else {
+                for (int64_t i = 0; i < n_ff; ++i) g[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
             }
-            rms_norm(g, L.ffn_sub_norm, n_ff, eps, &cur_[static_cast<size_t>(t * n_ff)]);
         });
         const LinearOut down[] = {{&L.ffn_down, y_.data()}};
         linear(cur_.data(), n_ff, n, down, 1);

@@ -49,6 +49,10 @@ class Forward {
     void rescore(const Weight& exact, int32_t n_out, float* logits);
     // fn(t) for every token, split over the pool when n × width (values touched per token) is worth it.
     void for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn);
+    // out row t = rms_norm(x row t, w) for n rows of n_cols values (rows n_cols apart in both), after before(t)
+    // when given; a thread's rows go 4 at a time (their sums interleave), split over the pool when worth it.
+    void norm_rows(const float* x, const float* w, int64_t n_cols, int32_t n, float* out,
+                   const std::function<void(int32_t t)>& before = nullptr);
     // fn(ith, nth) on the pool, or fn(0, 1) on the calling thread when `work` (multiply-adds) is small.
     void parallel(int64_t work, const std::function<void(int32_t ith, int32_t nth)>& fn);
 

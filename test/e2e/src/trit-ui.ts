@@ -138,7 +138,7 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Escape');
     const unsaved = await wb.visibleText();
-    await killDuringCompletion(ctx, wb);
+    const inserted = await killDuringCompletion(ctx, wb);
     await page.keyboard.press('Escape');
     assert.equal(await wb.visibleText(), unsaved, 'the editor text changed across the server crash');
     assert.equal(readFileSync(bigFile, 'utf8'), original, 'the file on disk changed across the server crash');
@@ -146,7 +146,7 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     await wb.editorLines().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type('sum(', { delay: 35 });
-    const typed = `${original}sum(`;
+    const typed = `${inserted}${original}sum(`;
     const after = await ghostText();
     await wb.screenshot('ghost-after-restart');
     await page.keyboard.press('Tab');
