@@ -12,12 +12,24 @@ import { pollUntil } from './deadline.js';
 import type { RunContext, Steps } from './report.js';
 import { chattyShippedModel, HOSTILE_ANSWER, scriptedModel } from './test-models.js';
 import { selectModelFile } from './trit-chat.js';
-import { findServerPid, killServer, statusItem, statusLabel, waitForState } from './trit-status.js';
+import { findServerPid, killServer, STATUS_ID, statusLabel, waitForState } from './trit-status.js';
 import type { Workbench } from './workbench.js';
 
-/** Waits until the status bar shows the spinner of a request that is being generated (shown after 300 ms). */
+/**
+ * Waits until the status bar shows the spinner of a request that is being generated (shown after 300 ms). The page
+ * checks on every animation frame: a locator's polling (up to 500 ms apart) can miss a request that is generated in
+ * less than a second.
+ */
 async function waitForGenerating(wb: Workbench, timeoutMs: number): Promise<void> {
-  await wb.expect(statusItem(wb).locator('.codicon-loading'), 'the status bar never showed a completion being generated', timeoutMs);
+  try {
+    await wb.page.waitForFunction((id) => document.getElementById(id)?.querySelector('.codicon-loading') != null,
+      STATUS_ID, { polling: 'raf', timeout: timeoutMs });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      throw new Error(`the status bar never showed a completion being generated (within ${Math.round(timeoutMs / 1000)} s)`);
+    }
+    throw err;
+  }
 }
 
 /** Switches the model with "Trit: Select Model File…" and waits until the chat view can be used with it. */
@@ -61,18 +73,25 @@ export function bigPythonFile(): string {
   return `${defs.join('\n')}\n\ndef total(values: list[float]) -> float:\n    return `;
 }
 
+/** Lines killDuringCompletion inserted: at the top of the file, and above its last line. */
+export interface Inserted {
+  head: string;
+  tail: string;
+}
+
 /**
  * Kills the server in the middle of an inline completion: asks for one (Alt+\\) where the prompt is new and long,
  * and kills once the status bar shows the request generating (it does after 300 ms). Waits for the new server.
  * The harness runs the engine on one thread (settings.json: "trit.model.threads": 1): with two, the first
  * completion of the long file took barely longer than those 300 ms on a 2-core machine, too short to be seen.
- * Where the completion still ends before the spinner is seen (a faster engine or machine), a comment line goes
- * in at the top of the file, so the next prompt differs from its first token on and is evaluated in full again,
- * and the request is repeated. Returns the text so inserted ("" when the first request was caught).
+ * Where the completion still ends before the spinner is seen (a faster engine or machine), comment lines go in at
+ * the top of the file and above its last line, and the request is repeated. Returns the lines so inserted (empty
+ * when the first request was caught).
  */
-export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Promise<string> {
+export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Promise<Inserted> {
   const pid = findServerPid(ctx.runId);
   let inserted = '';
+  let tail = '';
   for (let attempt = 1; ; attempt++) {
     await wb.page.keyboard.press('Alt+Backslash');
     try {
@@ -81,13 +100,23 @@ export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Prom
     } catch (err) {
       if (attempt >= 5) throw err;
     }
+    // A new first line (the next prompt is evaluated from its start again) and a new line above the last
+    // function (the text around the cursor differs, so the suggestion cache does not answer).
     const line = `# request ${attempt}\n`;
     await wb.page.keyboard.press('Escape');
     await wb.page.keyboard.press('Control+Home');
     await wb.page.keyboard.insertText(line);
     await wb.page.keyboard.press('Escape');
     await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('End');
+    await wb.page.keyboard.press('Home');
+    await wb.page.keyboard.press('Home');
+    await wb.page.keyboard.insertText(line);
+    await wb.page.keyboard.press('Escape');
+    await wb.page.keyboard.press('Control+End');
     inserted = line + inserted;
+    tail += line;
   }
   killServer(pid);
   await waitForState(wb, 'restarting', 15_000);
@@ -95,7 +124,7 @@ export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Prom
   await wb.screenshot('server-killed-mid-completion');
   await waitForState(wb, 'ready', 90_000);
   assert.notEqual(findServerPid(ctx.runId), pid, 'no new language server process');
-  return inserted;
+  return { head: inserted, tail };
 }
 
 export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Workbench,

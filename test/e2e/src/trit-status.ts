@@ -5,7 +5,7 @@ import { markedPids } from './processes.js';
 import type { Workbench } from './workbench.js';
 
 /** The item's DOM id: `<extension id>.<item id>` (client/src/status-bar.ts creates 'trit.status'). */
-const STATUS_ID = 'trit.trit.trit.status';
+export const STATUS_ID = 'trit.trit.trit.status';
 
 /** The codicon the item shows in each state (client/src/status-bar.ts). */
 const STATE_ICONS = {

@@ -146,7 +146,9 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     await wb.editorLines().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type('sum(', { delay: 35 });
-    const typed = `${inserted}${original}sum(`;
+    // Lines a retry inserted go in at the top and above the last function (its two lines).
+    const lastDef = original.lastIndexOf('\n', original.lastIndexOf('\n') - 1) + 1;
+    const typed = `${inserted.head}${original.slice(0, lastDef)}${inserted.tail}${original.slice(lastDef)}sum(`;
     const after = await ghostText();
     await wb.screenshot('ghost-after-restart');
     await page.keyboard.press('Tab');
