@@ -154,78 +154,65 @@ inline __m256i add_maddubs(__m256i acc, __m256i u, __m256i s) {
 // ---------------------------------------------------------------------------------------------------------------
 // I2_S × int8 (twin of gemm_i2_s_ref): codes 0/1/2 as unsigned bytes times int8 activations with maddubs
 // (pairs ≤ 2·2·128, no saturation), summed in int16 for at most 8 blocks (≤ 8·4·512 < 32767), then widened to
-// int32. A register tile of NR rows × NT tokens shares every decoded weight vector among NT tokens and every
-// activation load among NR rows; rows are walked in panels small enough to stay in L1 while every token
-// tile passes over them, so prefill reads each weight from memory once per batch.
+// int32. A tile is one row × NT tokens: every decoded weight vector serves NT tokens. Rows are walked in panels
+// small enough to stay in L1 while every token tile passes over them, so a batch reads each weight from memory
+// once. One row per tile, because two rows read side by side stall on memory: on Zen 3, 30 layers of 2B4T
+// shapes with 2 threads took 52 ms for a 2-token batch with 2-row tiles against 26 ms with 1-row tiles (1 token:
+// 21–26 ms), and 133 against 92 ms for 8 tokens.
 // ---------------------------------------------------------------------------------------------------------------
 
-template <int NR, int NT>
+template <int NT>
 void i2_s_tile(const GemmArgs& g, int64_t r, int64_t t0) {
     const __m256i mask = _mm256_set1_epi8(3);
     const __m256i ones = _mm256_set1_epi16(1);
     const int64_t nb = g.k / QK_I2_S;
-    const uint8_t* w[NR];
-    for (int i = 0; i < NR; ++i) w[i] = g.w + (r + i) * g.w_row_bytes;
+    const uint8_t* w = g.w + r * g.w_row_bytes;
     const int8_t* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const int8_t*>(g.a + (t0 + t) * g.a_row_bytes);
     // int32 sums live in memory (touched once per 8 blocks) so the int16 tile keeps the registers.
-    alignas(32) int32_t acc[NR][NT][8] = {};
+    alignas(32) int32_t acc[NT][8] = {};
     for (int64_t b0 = 0; b0 < nb; b0 += 8) {
         const int64_t b1 = b0 + 8 < nb ? b0 + 8 : nb;
-        __m256i acc16[NR][NT];
-        for (int i = 0; i < NR; ++i)
-            for (int t = 0; t < NT; ++t) acc16[i][t] = _mm256_setzero_si256();
+        __m256i acc16[NT];
+        for (int t = 0; t < NT; ++t) acc16[t] = _mm256_setzero_si256();
         for (int64_t b = b0; b < b1; ++b) {
-            __m256i wb[NR];
-            for (int i = 0; i < NR; ++i)
-                wb[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + 32 * b));
+            const __m256i wb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * b));
             for (int grp = 0; grp < 4; ++grp) {
-                __m256i c[NR];
-                for (int i = 0; i < NR; ++i) {
-                    c[i] = _mm256_and_si256(grp == 3 ? wb[i] : _mm256_srli_epi16(wb[i], 6 - 2 * grp), mask);
-                }
+                const __m256i c = _mm256_and_si256(grp == 3 ? wb : _mm256_srli_epi16(wb, 6 - 2 * grp), mask);
                 for (int t = 0; t < NT; ++t) {
                     const __m256i q =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t] + QK_I2_S * b + 32 * grp));
-                    for (int i = 0; i < NR; ++i)
-                        acc16[i][t] = add_maddubs(acc16[i][t], c[i], q);
+                    acc16[t] = add_maddubs(acc16[t], c, q);
                 }
             }
         }
-        for (int i = 0; i < NR; ++i) {
-            for (int t = 0; t < NT; ++t) {
-                __m256i* p = reinterpret_cast<__m256i*>(acc[i][t]);
-                _mm256_store_si256(p, _mm256_add_epi32(_mm256_load_si256(p), _mm256_madd_epi16(acc16[i][t], ones)));
-            }
+        for (int t = 0; t < NT; ++t) {
+            __m256i* p = reinterpret_cast<__m256i*>(acc[t]);
+            _mm256_store_si256(p, _mm256_add_epi32(_mm256_load_si256(p), _mm256_madd_epi16(acc16[t], ones)));
         }
     }
-    for (int i = 0; i < NR; ++i) {
-        for (int t = 0; t < NT; ++t) {
-            const int64_t tt = t0 + t;
-            const int32_t sumi = hsum_i32(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc[i][t])));
-            g.y[tt * g.ldy + r + i] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
-        }
+    for (int t = 0; t < NT; ++t) {
+        const int64_t tt = t0 + t;
+        const int32_t sumi = hsum_i32(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc[t])));
+        g.y[tt * g.ldy + r] = static_cast<float>(sumi - g.a_sum[tt]) / g.a_scale[tt] * g.w_scale;
     }
 }
 
 // Rows [r0, r1) of one panel for NT tokens from t.
-template <int NR, int NT>
+template <int NT>
 void i2_s_rows(const GemmArgs& g, int64_t r0, int64_t r1, int64_t t) {
-    int64_t r = r0;
-    for (; r + NR <= r1; r += NR) i2_s_tile<NR, NT>(g, r, t);
-    for (; r < r1; ++r) i2_s_tile<1, NT>(g, r, t);
+    for (int64_t r = r0; r < r1; ++r) i2_s_tile<NT>(g, r, t);
 }
 
-// Rows [r0, r1) of one panel for every token: 2×4 tiles, then the 1–3 leftover tokens as one tile, so a
-// short batch (a re-prompt after an edit) reads each weight once, not once per token. A single token goes
-// one row at a time: more rows per tile only add register pressure, the row is one sequential stream.
+// Rows [r0, r1) of one panel for every token: tiles of 4 tokens, then the 1–3 leftover tokens as one tile, so
+// a short batch (a re-prompt after an edit) reads each weight once, not once per token.
 void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
     int64_t t = 0;
-    for (; t + 4 <= g.n_tok; t += 4) i2_s_rows<2, 4>(g, r0, r1, t);
+    for (; t + 4 <= g.n_tok; t += 4) i2_s_rows<4>(g, r0, r1, t);
     switch (g.n_tok - t) {
-        case 3: i2_s_rows<2, 3>(g, r0, r1, t); break;
-        case 2: i2_s_rows<2, 2>(g, r0, r1, t); break;
-        case 1: i2_s_rows<1, 1>(g, r0, r1, t); break;
+        case 3: i2_s_rows<3>(g, r0, r1, t); break;
+        case 2: i2_s_rows<2>(g, r0, r1, t); break;
+        case 1: i2_s_rows<1>(g, r0, r1, t); break;
         default: break;
     }
 }
@@ -233,7 +220,7 @@ void i2_s_panel(const GemmArgs& g, int64_t r0, int64_t r1) {
 void gemm_i2_s_tiles(const GemmArgs& g, int64_t r0, int64_t r1) {
     // Panel height: about 16 KiB of weights.
     int64_t panel = (16 << 10) / (g.w_row_bytes > 0 ? g.w_row_bytes : 1);
-    panel = panel < 4 ? 4 : panel & ~int64_t(3);
+    panel = panel < 4 ? 4 : panel;
     for (int64_t r = r0; r < r1; r += panel) i2_s_panel(g, r, r + panel < r1 ? r + panel : r1);
 }
 
@@ -242,8 +229,9 @@ void gemm_i2_s_tiles(const GemmArgs& g, int64_t r0, int64_t r1) {
 #include "x86-i2s-wide.h"
 
 // Batches of at least this many tokens take the panel kernel: below it unpacking costs more than it saves
-// (measured on Zen 3: the tile kernel is faster up to ~16 tokens, the panel kernel 1.4–1.6× faster at 128).
-constexpr int64_t kWideMinTokens = 16;
+// (measured on Zen 3: the tile kernel is faster up to ~20 tokens, 89 against 71 tokens/s at 16; the panel
+// kernel 1.4–1.6× faster at 128).
+constexpr int64_t kWideMinTokens = 24;
 
 struct DotMaddubs {
     static __m256i step(__m256i acc, __m256i u, __m256i s) { return add_maddubs(acc, u, s); }
