@@ -24,6 +24,21 @@ void rms_norm(const float* x, const float* w, int64_t n, float eps, float* out) 
     for (int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
 }
 
+// g = relu(g)² · u, elementwise: r = g > 0 ? g : +0 (so NaN gives 0), then (r · r) · u. The test is done on the
+// bits (0 < bits ≤ 0x7F800000: positive, at most +inf) and r formed with a mask, because GCC keeps a branch per
+// element for the float comparison or select and then does not vectorise the loop (measured: the scalar loop took
+// ~5 % of a 128-token prefill).
+void relu_sqr_mul(float* __restrict g, const float* __restrict u, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &g[i], sizeof(bits));
+        bits &= 0u - static_cast<uint32_t>(bits - 1u < 0x7F800000u);  // +0 unless 0 < g ≤ +inf
+        float r;
+        std::memcpy(&r, &bits, sizeof(r));
+        g[i] = (r * r) * u[i];
+    }
+}
+
 // rms_norm of R consecutive rows of n values (row r at x + r·n, out + r·n). Each row's sum is rms_norm's sequential
 // double sum, so the results are the same bits; the R chains interleave, which hides the latency of the double
 // additions (one chain alone waits on every add).
@@ -486,11 +501,8 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
         norm_rows(gate_.data(), L.ffn_sub_norm, n_ff, n, cur_.data(), [&](int32_t t) {
             float* g = &gate_[static_cast<size_t>(t * n_ff)];
             const float* u = &up_[static_cast<size_t>(t * n_ff)];
-            if (relu_sqr) {  // a loop of its own, so it vectorises
-                for (int64_t i = 0; i < n_ff; ++i) {
-                    const float r = g[i] > 0.0f ? g[i] : 0.0f;
-                    g[i] = (r * r) * u[i];
-                }
+            if (relu_sqr) {
+                relu_sqr_mul(g, u, n_ff);
             } else {
                 for (int64_t i = 0; i < n_ff; ++i) g[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
             }
