@@ -195,6 +195,41 @@ struct KernelScratch {
     }
 };
 
+// The tail of attn_pv_f16 (ref.cpp) for the SIMD tables: positions np ≤ j < n_pos of every (query, dimension)
+// added to out in double, in position order, each product p·v formed in float (exact, see above). Blocks of
+// 4 queries × 8 dimensions keep 32 independent chains of double additions in flight, where one chain alone waits
+// for every addition (a 128-token prefill has such a tail for half of its tokens). `widen16(src, n, dst)` writes
+// n ≤ 16 F16 values from src to dst[0..n) as floats (dst: 16 floats, 64-byte aligned).
+template <typename Widen16>
+inline void attn_pv_tail(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
+                         int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride, Widen16 widen16) {
+    constexpr int kQ = 4, kD = 8;
+    alignas(64) float vf[kD][16];
+    for (int64_t d0 = 0; d0 < hd; d0 += kD) {
+        const int nd = static_cast<int>(hd - d0 < kD ? hd - d0 : kD);
+        for (int64_t q0 = 0; q0 < n_q; q0 += kQ) {
+            const int nq = static_cast<int>(n_q - q0 < kQ ? n_q - q0 : kQ);
+            double sum[kQ][kD] = {};
+            for (int qi = 0; qi < nq; ++qi) {
+                for (int dd = 0; dd < nd; ++dd) sum[qi][dd] = static_cast<double>(out[(q0 + qi) * out_stride + d0 + dd]);
+            }
+            for (int64_t j0 = np; j0 < n_pos; j0 += 16) {
+                const int64_t nj = n_pos - j0 < 16 ? n_pos - j0 : 16;
+                for (int dd = 0; dd < nd; ++dd) widen16(v + (d0 + dd) * v_stride + j0, nj, vf[dd]);
+                for (int64_t jj = 0; jj < nj; ++jj) {
+                    for (int qi = 0; qi < nq; ++qi) {
+                        const float pj = p[(q0 + qi) * p_stride + j0 + jj];
+                        for (int dd = 0; dd < nd; ++dd) sum[qi][dd] += static_cast<double>(pj * vf[dd][jj]);
+                    }
+                }
+            }
+            for (int qi = 0; qi < nq; ++qi) {
+                for (int dd = 0; dd < nd; ++dd) out[(q0 + qi) * out_stride + d0 + dd] = static_cast<float>(sum[qi][dd]);
+            }
+        }
+    }
+}
+
 // Scalar helpers shared by ref.cpp and the engine (exact IEEE conversions).
 uint16_t fp32_to_fp16(float f);
 float fp16_to_fp32(uint16_t h);

@@ -560,7 +560,7 @@ void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint1
     const int64_t n_lane_pos = np < n_pos ? np : n_pos;
     const int64_t full = n_lane_pos & ~int64_t(63);
     const int64_t rest = n_lane_pos - full;
-    alignas(32) float vt[64], lf[64];
+    alignas(32) float vt[64];
     alignas(32) float pt[kQ][64];
     for (int64_t q0 = 0; q0 < n_q; q0 += kQ) {
         const int64_t nq = n_q - q0 < kQ ? n_q - q0 : kQ;
@@ -588,23 +588,16 @@ void attn_pv_f16_avx2(const float* p, int64_t p_stride, int64_t n_q, const uint1
                 for (int64_t ii = i; ii < (i + 2 < nq ? i + 2 : nq); ++ii)
                     out[(q0 + ii) * out_stride + d] = np > 0 ? reduce64(acc[ii - i]) : 0.0f;
             }
-            if (n_pos <= np) continue;
-            // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order per query.
-            for (int64_t i0 = 0; i0 < nq; i0 += 4) {
-                const int n4 = static_cast<int>(nq - i0 < 4 ? nq - i0 : 4);
-                double sum[4] = {};
-                for (int ii = 0; ii < n4; ++ii) sum[ii] = static_cast<double>(out[(q0 + i0 + ii) * out_stride + d]);
-                for (int64_t j0 = np; j0 < n_pos; j0 += 64) {
-                    const int64_t nj = n_pos - j0 < 64 ? n_pos - j0 : 64;
-                    widen_f16_padded(vd + j0, nj, lf);
-                    for (int64_t jj = 0; jj < nj; ++jj) {
-                        for (int ii = 0; ii < n4; ++ii)
-                            sum[ii] += static_cast<double>(p[(q0 + i0 + ii) * p_stride + j0 + jj] * lf[jj]);
-                    }
-                }
-                for (int ii = 0; ii < n4; ++ii) out[(q0 + i0 + ii) * out_stride + d] = static_cast<float>(sum[ii]);
-            }
         }
+    }
+    if (n_pos > np) {
+        attn_pv_tail(p, p_stride, n_q, v, v_stride, n_pos, np, hd, out, out_stride,
+                     [](const uint16_t* src, int64_t n, float* dst) {
+                         alignas(32) uint16_t h[16] = {};
+                         std::memcpy(h, src, static_cast<size_t>(n) * sizeof(uint16_t));
+                         _mm256_store_ps(dst, load_f16x8(h));
+                         _mm256_store_ps(dst + 8, load_f16x8(h + 8));
+                     });
     }
 }
 

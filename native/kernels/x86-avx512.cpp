@@ -633,22 +633,8 @@ void attn_pv_block(const float* p, int64_t p_stride, const uint16_t* v, int64_t 
                     acc[q][m] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + q * p_stride + full + 16 * m), vv, acc[q][m]);
             }
         }
-        for (int q = 0; q < NQ; ++q) {
-            float o = np > 0 ? reduce64_zmm(acc[q]) : 0.0f;
-            if (n_pos > np) {
-                // Positions np ≤ j < n_pos: sum (double) += p·v (float, exact), in position order.
-                double sum = static_cast<double>(o);
-                const float* pq = p + q * p_stride;
-                for (int64_t j0 = np; j0 < n_pos; j0 += 16) {
-                    alignas(64) float lf[16];
-                    _mm512_store_ps(lf, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(first_n(n_pos - j0), vd + j0)));
-                    const int64_t nj = n_pos - j0 < 16 ? n_pos - j0 : 16;
-                    for (int64_t jj = 0; jj < nj; ++jj) sum += static_cast<double>(pq[j0 + jj] * lf[jj]);
-                }
-                o = static_cast<float>(sum);
-            }
-            out[q * out_stride + d] = o;
-        }
+        // Positions np ≤ j < n_pos are added afterwards (attn_pv_tail).
+        for (int q = 0; q < NQ; ++q) out[q * out_stride + d] = np > 0 ? reduce64_zmm(acc[q]) : 0.0f;
     }
 }
 
@@ -663,6 +649,12 @@ void attn_pv_f16_avx512(const float* p, int64_t p_stride, int64_t n_q, const uin
             case 3: attn_pv_block<3>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
             default: attn_pv_block<4>(pq, p_stride, v, v_stride, n_pos, np, hd, oq, out_stride); break;
         }
+    }
+    if (n_pos > np) {
+        attn_pv_tail(p, p_stride, n_q, v, v_stride, n_pos, np, hd, out, out_stride,
+                     [](const uint16_t* src, int64_t n, float* dst) {
+                         _mm512_store_ps(dst, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(first_n(n), src)));
+                     });
     }
 }
 
