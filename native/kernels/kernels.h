@@ -196,10 +196,11 @@ struct KernelScratch {
 };
 
 // The tail of attn_pv_f16 (ref.cpp) for the SIMD tables: positions np ≤ j < n_pos of every (query, dimension)
-// added to out in double, in position order, each product p·v formed in float (exact: see attn_pv_f16 in KernelTable). Blocks of
-// 4 queries × 8 dimensions keep 32 independent chains of double additions in flight, where one chain alone waits
-// for every addition (a 128-token prefill has such a tail for half of its tokens). `widen16(src, n, dst)` writes
-// n ≤ 16 F16 values from src to dst[0..n) as floats (dst: 16 floats, 64-byte aligned).
+// added to out in double, in position order, each product p·v formed in float (exact: see attn_pv_f16 in
+// KernelTable). Blocks of 4 queries × 8 dimensions keep 32 independent chains of double additions in flight,
+// where one chain alone waits for every addition (a 128-token prefill has such a tail for half of its tokens).
+// `widen16(src, n, dst)` writes n ≤ 16 F16 values from src to dst[0..n) as floats (dst: 16 floats, 64-byte
+// aligned).
 template <typename Widen16>
 inline void attn_pv_tail(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
                          int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride, Widen16 widen16) {
