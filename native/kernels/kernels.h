@@ -203,7 +203,8 @@ struct KernelScratch {
 // aligned).
 template <typename Widen16>
 inline void attn_pv_tail(const float* p, int64_t p_stride, int64_t n_q, const uint16_t* v, int64_t v_stride,
-                         int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride, Widen16 widen16) {
+                         int64_t n_pos, int64_t np, int64_t hd, float* out, int64_t out_stride,
+                         Widen16 widen16) {
     constexpr int kQ = 4, kD = 8;
     alignas(64) float vf[kD][16];
     for (int64_t d0 = 0; d0 < hd; d0 += kD) {
@@ -212,7 +213,8 @@ inline void attn_pv_tail(const float* p, int64_t p_stride, int64_t n_q, const ui
             const int nq = static_cast<int>(n_q - q0 < kQ ? n_q - q0 : kQ);
             double sum[kQ][kD] = {};
             for (int qi = 0; qi < nq; ++qi) {
-                for (int dd = 0; dd < nd; ++dd) sum[qi][dd] = static_cast<double>(out[(q0 + qi) * out_stride + d0 + dd]);
+                const float* o = out + (q0 + qi) * out_stride + d0;
+                for (int dd = 0; dd < nd; ++dd) sum[qi][dd] = static_cast<double>(o[dd]);
             }
             for (int64_t j0 = np; j0 < n_pos; j0 += 16) {
                 const int64_t nj = n_pos - j0 < 16 ? n_pos - j0 : 16;
@@ -225,7 +227,8 @@ inline void attn_pv_tail(const float* p, int64_t p_stride, int64_t n_q, const ui
                 }
             }
             for (int qi = 0; qi < nq; ++qi) {
-                for (int dd = 0; dd < nd; ++dd) out[(q0 + qi) * out_stride + d0 + dd] = static_cast<float>(sum[qi][dd]);
+                float* o = out + (q0 + qi) * out_stride + d0;
+                for (int dd = 0; dd < nd; ++dd) o[dd] = static_cast<float>(sum[qi][dd]);
             }
         }
     }
