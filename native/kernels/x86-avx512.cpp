@@ -526,8 +526,11 @@ inline __m512 reduce16_x16(const __m512 c[16]) {
 }
 
 // Scores for head sizes 64·NC (NC ≤ 4): each key row is widened into registers once and serves every query of
-// the block; the queries are widened once into L1; 16 positions are reduced together.
-constexpr int64_t kScoreQ = 8;
+// the block; the queries are widened once into L1; 16 positions are reduced together. The key row
+// kScorePrefetch positions ahead is fetched meanwhile: the arithmetic per row is long enough that the hardware
+// prefetcher alone leaves the loop waiting on memory (one token at 2k positions, one core of the AVX-512
+// machine: 11.6–12.4 → 8.4–8.8 ms for the scores of 30 layers).
+constexpr int64_t kScoreQ = 8, kScorePrefetch = 16;
 
 template <int NC>
 void attn_scores_rows(const uint16_t* q, int64_t q_stride, int64_t n_q, const uint16_t* k, int64_t k_stride,
@@ -549,6 +552,10 @@ void attn_scores_rows(const uint16_t* q, int64_t q_stride, int64_t n_q, const ui
                     continue;
                 }
                 const uint16_t* kj = k + (j0 + jj) * k_stride;
+                if (j0 + jj + kScorePrefetch < n_pos) {
+                    for (int c = 0; c < 2 * NC; ++c)
+                        _mm_prefetch(reinterpret_cast<const char*>(kj + kScorePrefetch * k_stride + 32 * c), _MM_HINT_T0);
+                }
                 __m512 kr[4 * NC];
                 for (int c = 0; c < 4 * NC; ++c) kr[c] = load_f16x16(kj + 16 * c);
                 for (int64_t i = 0; i < nq; ++i) {
