@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../kernels/kernels.h"
+#include "aligned-vector.h"
 #include "kv-cache.h"
 #include "model.h"
 #include "threadpool.h"
@@ -65,28 +66,28 @@ class Forward {
     float kq_scale_;     // 1 / sqrt(head_dim)
 
     // Scratch, sized for n_batch tokens (row strides are the width of each tensor).
-    std::vector<float> x_;          // [n_batch][n_embd]          residual stream
-    std::vector<float> cur_;        // [n_batch][max width]       normalized input of the next linear
-    std::vector<float> q_;          // [n_batch][n_embd_q]
-    std::vector<float> k_;          // [n_batch][n_embd_kv]
-    std::vector<float> v_;          // [n_batch][n_embd_kv]
-    std::vector<float> attn_;       // [n_batch][n_embd_q]        attention output (heads concatenated)
-    std::vector<float> gate_;       // [n_batch][n_ff]
-    std::vector<float> up_;         // [n_batch][n_ff]
-    std::vector<float> y_;          // [n_batch][n_embd]          output of attn_output / ffn_down
-    std::vector<float> rope_;       // [n_batch][n_rot]           cos, sin per rotary pair
-    std::vector<uint8_t> act_;      // [n_batch][prepared row]    quantized / converted activations
-    std::vector<float> act_scale_;  // [n_batch]            I2_S activation scales
-    std::vector<int32_t> act_sum_;  // [n_batch]            I2_S activation sums
+    AlignedVector<float> x_;          // [n_batch][n_embd]          residual stream
+    AlignedVector<float> cur_;        // [n_batch][max width]       normalized input of the next linear
+    AlignedVector<float> q_;          // [n_batch][n_embd_q]
+    AlignedVector<float> k_;          // [n_batch][n_embd_kv]
+    AlignedVector<float> v_;          // [n_batch][n_embd_kv]
+    AlignedVector<float> attn_;       // [n_batch][n_embd_q]        attention output (heads concatenated)
+    AlignedVector<float> gate_;       // [n_batch][n_ff]
+    AlignedVector<float> up_;         // [n_batch][n_ff]
+    AlignedVector<float> y_;          // [n_batch][n_embd]          output of attn_output / ffn_down
+    AlignedVector<float> rope_;       // [n_batch][n_rot]           cos, sin per rotary pair
+    AlignedVector<uint8_t> act_;      // [n_batch][prepared row]    quantized / converted activations
+    AlignedVector<float> act_scale_;  // [n_batch]            I2_S activation scales
+    std::vector<int32_t> act_sum_;    // [n_batch]            I2_S activation sums
     // Attention works on query heads that share a KV head, up to attn_group_max_ of them at once.
     int32_t attn_group_max_ = 1;    // the largest divisor of n_head / n_head_kv that is at most kAttnGroupMax
-    std::vector<float> scores_;     // [n_threads][attn_group_max_][n_ctx padded]  scores / probabilities
+    AlignedVector<float> scores_;  // [n_threads][attn_group_max_][n_ctx padded]  scores / probabilities
     size_t scores_stride_ = 0;
-    std::vector<uint16_t> q16_;  // [n_threads][attn_group_max_][head_dim]  queries rounded to F16
+    AlignedVector<uint16_t> q16_;  // [n_threads][attn_group_max_][head_dim]  queries rounded to F16
     // attention_small: per KV head, the rows (token t, query head i of the group) at t·group + i.
-    std::vector<float> small_s_;       // [n_head_kv][kAttnSmallBatch · group][n_ctx padded]  scores / probabilities
-    std::vector<uint16_t> small_q16_;  // [n_head_kv][kAttnSmallBatch · group][head_dim]
-    std::vector<float> small_out_;     // [n_head_kv][kAttnSmallBatch · group][head_dim]
+    AlignedVector<float> small_s_;       // [n_head_kv][kAttnSmallBatch · group][n_ctx padded]  scores / probabilities
+    AlignedVector<uint16_t> small_q16_;  // [n_head_kv][kAttnSmallBatch · group][head_dim]
+    AlignedVector<float> small_out_;     // [n_head_kv][kAttnSmallBatch · group][head_dim]
 };
 
 }  // namespace trit

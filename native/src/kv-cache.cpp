@@ -17,7 +17,7 @@ void KvCache::reserve(int32_t n_tokens, int32_t n_keep) {
     const size_t runs = static_cast<size_t>(n_layer_) * static_cast<size_t>(n_head_kv_);  // (layer, head) pairs
     const size_t row = static_cast<size_t>(head_dim_);
     const size_t n = runs * static_cast<size_t>(n_tokens) * row;
-    std::vector<uint16_t> k, v;
+    AlignedVector<uint16_t> k, v;
     try {
         k.resize(n);
         v.resize(n);
@@ -41,8 +41,8 @@ void KvCache::reserve(int32_t n_tokens, int32_t n_keep) {
 }
 
 void KvCache::clear() {
-    std::vector<uint16_t>().swap(k_);
-    std::vector<uint16_t>().swap(v_);
+    AlignedVector<uint16_t>().swap(k_);
+    AlignedVector<uint16_t>().swap(v_);
     capacity_ = 0;
 }
 

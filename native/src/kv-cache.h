@@ -9,7 +9,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "aligned-vector.h"
 
 namespace trit {
 
@@ -46,7 +47,7 @@ class KvCache {
 
     int32_t n_layer_, n_head_kv_, head_dim_;
     int32_t capacity_ = 0;
-    std::vector<uint16_t> k_, v_;
+    AlignedVector<uint16_t> k_, v_;
 };
 
 }  // namespace trit
