@@ -60,10 +60,21 @@ void rms_norm_rows(const float* x, const float* w, int64_t n, float eps, float* 
 
 // Below this many multiply-adds a step runs on the calling thread: waking the pool costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+// Cache rows written per token from which the value store is split over the threads.
+constexpr int64_t kMinParallelRows = 512;
 // The most query heads one attention item handles (they share a KV head and read its rows once).
 constexpr int32_t kAttnGroupMax = 8;
 // Batches of up to this many tokens (decode, the re-prompt after an edit) take attention_small.
 constexpr int32_t kAttnSmallBatch = 4;
+
+// Asks for the cache line at p ahead of a store to it (a no-op where the compiler has no prefetch builtin).
+inline void prefetch_for_write(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 1, 3);
+#else
+    (void)p;
+#endif
+}
 
 GemmFn gemm_for(const KernelTable& kt, TensorType type) {
     switch (type) {
@@ -389,6 +400,33 @@ void Forward::attention_small(const KvCache& kv, int32_t il, int32_t n, int32_t 
     });
 }
 
+// Values go to the transposed cache: one row of positions per (KV head, dimension). The rows are 2·capacity
+// bytes apart, so the lines one token writes fall into a few cache sets and evict each other: each line is
+// written for all the batch's tokens at once (token by token, every line came from memory again for every
+// token), and the lines of a thread's rows are requested before its first store so that their misses overlap.
+// Two threads keep twice as many misses in flight; for a narrow cache (a small model) waking them costs more.
+// Measured on 2 cores of an AVX-512 server part, 2B4T shapes at 2k positions, 30 layers: 0.8 → 0.6 ms per
+// decoded token, and 1.4 → 0.6 ms for a 2-token batch.
+void Forward::store_values(KvCache& kv, int32_t il, int32_t n, int32_t pos0) {
+    const int64_t hd = hp_.head_dim, n_kv = hp_.n_embd_kv(), vs = kv.v_stride();
+    auto store = [&](int32_t ith, int32_t nth) {
+        int64_t r0, r1;
+        split_range(n_kv, ith, nth, 1, &r0, &r1);
+        auto row = [&](int64_t r) { return kv.v_t(il, static_cast<int32_t>(r / hd)) + (r % hd) * vs + pos0; };
+        for (int64_t r = r0; r < r1; ++r) prefetch_for_write(row(r));
+        for (int64_t r = r0; r < r1; ++r) {
+            uint16_t* dst = row(r);
+            const float* src = &v_[static_cast<size_t>(r)];
+            for (int32_t t = 0; t < n; ++t) dst[t] = fp32_to_fp16(src[static_cast<int64_t>(t) * n_kv]);
+        }
+    };
+    if (n_kv >= kMinParallelRows || static_cast<int64_t>(n) * n_kv >= kMinParallelWork) {
+        pool_.run(store);
+    } else {
+        store(0, 1);
+    }
+}
+
 // The LM head was requantized (Model::output_exact): the best kLmHeadRescore logits of each row are computed
 // again from the file's head, so the greedy token and the logits that sampling keeps are the file's.
 void Forward::rescore(const Weight& exact, int32_t n_out, float* logits) {
@@ -479,12 +517,9 @@ bool Forward::eval(KvCache& kv, const int32_t* tokens, int32_t n, int32_t pos0, 
             for (int32_t h = 0; h < hp_.n_head_kv; ++h) {
                 const size_t off = static_cast<size_t>(t * n_kv + h * hd);
                 kt_.fp32_to_fp16(&k_[off], kv.k(il, h, pos0 + t), hd);
-                // Values go to the transposed cache: one element per dimension row.
-                uint16_t* vt = kv.v_t(il, h) + pos0 + t;
-                const int64_t vs = kv.v_stride();
-                for (int64_t d = 0; d < hd; ++d) vt[d * vs] = fp32_to_fp16(v_[off + static_cast<size_t>(d)]);
             }
         });
+        store_values(kv, il, n, pos0);
         attention(kv, il, n, pos0);
 
         // SubLN before the output projection, then the residual.               [n][n_embd_q] → [n][n_embd]

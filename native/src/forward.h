@@ -47,6 +47,7 @@ class Forward {
     int64_t prepare(ActFormat fmt, const float* x, int64_t k, int32_t n, const uint8_t** rows);
     void attention(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
     void attention_small(const KvCache& kv, int32_t il, int32_t n, int32_t pos0);
+    void store_values(KvCache& kv, int32_t il, int32_t n, int32_t pos0);
     void rescore(const Weight& exact, int32_t n_out, float* logits);
     // fn(t) for every token, split over the pool when n × width (values touched per token) is worth it.
     void for_tokens(int32_t n, int64_t width, const std::function<void(int32_t t)>& fn);
