@@ -157,7 +157,9 @@ for (const r of rows) {
     r.roofline_fraction === null ? '–' : `${(100 * r.roofline_fraction).toFixed(0)} %`,
     fmt(r.ttft_cold_ms, 0),
     r.ttft_edit_ms === undefined ? '–' : `${fmt(r.ttft_edit_ms)} (${r.ttft_edit_evaluated} tok)`,
-    fmt(r.ttft_edit_budget_ms),
+    r.ttft_edit_budget_ms === undefined
+      ? '–'
+      : `${fmt(r.ttft_edit_budget_ms)} (within in ${r.ttft_edit_within}/${r.ttft_reps})`,
     fmt(r.ttft_tg_tps),
     fmt(r.keystroke_ms),
     fmt(r.rss_mb_after_load, 0),

@@ -150,6 +150,24 @@ describe('trit CLI', () => {
     );
   });
 
+  it('bench --ttft times the edited re-prompt against a budget measured in the same rounds', async () => {
+    const r = await trit(
+      'bench', '--model', file, '--pp', '16', '--tg', '4', '--ttft', '48', '--long-reps', '3', '--threads', '1', '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, number>;
+    assert.equal(out.ttft_tokens, 48);
+    assert.equal(out.ttft_reps, 3);
+    // The token at 46 of 48 changed: the slot keeps 46 and evaluates the last 2.
+    assert.equal(out.ttft_edit_evaluated, 2);
+    for (const key of ['ttft_cold_ms', 'ttft_edit_ms', 'ttft_edit_budget_ms', 'ttft_tg_tps'])
+      assert.ok(Number.isFinite(out[key]) && out[key] > 0, `${key} = ${out[key]}`);
+    assert.ok(Number.isFinite(out.ttft_edit_margin_ms));
+    assert.ok(Number.isInteger(out.ttft_edit_within) && out.ttft_edit_within >= 0 && out.ttft_edit_within <= 3);
+    // A 2-token re-prompt is far cheaper than the cold 48-token prompt.
+    assert.ok(out.ttft_edit_ms < out.ttft_cold_ms, `${out.ttft_edit_ms} vs ${out.ttft_cold_ms}`);
+  });
+
   it('fails with exit status 2 and a hint on bad usage', async () => {
     for (const args of [
       ['frobnicate'],
