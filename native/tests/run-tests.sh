@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the engine's C++ tests (release and ASan+UBSan) and runs them all against test/fixtures/bitnet, then the
-# aarch64 kernel and forward-pass tests under qemu-user (native/tests/run-arm-tests.sh).
+# aarch64 kernel, GGUF, forward-pass and engine tests under qemu-user (native/tests/run-arm-tests.sh).
 # Usage: bash native/tests/run-tests.sh [test-name-filter]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +24,7 @@ for variant in rel san; do
     if ! "native/build/engine-tests/$variant/$t" "$@"; then status=1; fi
   done
 done
-# The aarch64 NEON tables: cross-compiled kernel and forward-pass tests under qemu-user (installs its tools when
-# missing).
+# The aarch64 NEON tables: cross-compiled kernel, GGUF, forward-pass and engine tests under qemu-user (installs
+# its tools when missing).
 if ! bash native/tests/run-arm-tests.sh "$@"; then status=1; fi
 exit $status
