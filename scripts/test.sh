@@ -13,3 +13,5 @@ npm run test:native
 npm run test:lsp
 npm run test:webview
 npm run test:e2e
+# The linux-arm64 package, cross-built here and run under qemu-user.
+npm run test:arm64

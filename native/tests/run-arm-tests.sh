@@ -17,14 +17,8 @@ if [ "$(uname -m)" = "aarch64" ]; then
   echo "run-arm-tests: this is an aarch64 machine; native/tests/run-tests.sh tests the NEON tables natively"
   exit 0
 fi
-if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends g++-aarch64-linux-gnu qemu-user >/dev/null 2>&1 ||
-      { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends g++-aarch64-linux-gnu qemu-user >/dev/null 2>&1; } || true
-  fi
-fi
-if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+source scripts/arm-tools.sh
+if ! arm_tools; then
   echo "run-arm-tests: SKIPPED: g++-aarch64-linux-gnu and qemu-user are not installed and could not be installed"
   exit 0
 fi

@@ -4,17 +4,21 @@
 //
 //   npm run package                  (from the repository root; writes trit-<target>-<version>.vsix there)
 //   npm run package -- --out DIR     (another output folder)
+//   npm run package -- --target linux-arm64
+//                                    (on a linux-x64 machine: the addon is cross-compiled with Debian's
+//                                    g++-aarch64-linux-gnu; test/arm64/run.sh runs that package under qemu-user)
 //
-// The addon is built for the machine it runs on; a package for another platform is built on that platform.
+// Otherwise the addon is built for the machine it runs on; a package for another platform is built on that
+// platform.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const { values: opts } = parseArgs({ options: { out: { type: 'string', default: root } } });
+const { values: opts } = parseArgs({ options: { out: { type: 'string', default: root }, target: { type: 'string' } } });
 
 /** The vsce target of this machine ("linux-x64", "alpine-x64", "darwin-arm64", ...). */
 function hostTarget() {
@@ -38,11 +42,26 @@ function run(cmd, args, options = {}) {
   execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
 }
 
+// Packages for another target than the host's that this script can cross-build: vsce target → the host it needs,
+// the Node arch (node-gyp --arch, process.arch on the target) and the GNU tool prefix.
+const crossTargets = {
+  'linux-arm64': { host: 'linux-x64', arch: 'arm64', tools: 'aarch64-linux-gnu' },
+};
+// e_machine of the ELF files each Node arch runs.
+const elfMachine = { x64: 0x3e, arm64: 0xb7 };
+
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const target = hostTarget();
+const host = hostTarget();
+const target = opts.target ?? host;
+const cross = target !== host && Object.hasOwn(crossTargets, target) ? crossTargets[target] : undefined;
+if (target !== host && !cross) {
+  fail(`cannot build a ${target} package on ${host}: build it on ${target}` +
+    ` (cross-builds here: ${Object.entries(crossTargets).map(([t, c]) => `${t} on ${c.host}`).join(', ')})`);
+}
+if (cross && cross.host !== host) fail(`a ${target} package is cross-built on ${cross.host}, not on ${host}`);
 // native.ts looks for dist/native/<process.platform>-<process.arch>/trit.node (e.g. linux-x64 also on Alpine).
-const addonTag = `${process.platform}-${process.arch}`;
+const addonTag = cross ? `linux-${cross.arch}` : `${process.platform}-${process.arch}`;
 // vsce's own naming for a platform-specific package, which native.ts's error message tells users to look for.
 const out = resolve(opts.out, `${manifest.name}-${target}-${manifest.version}.vsix`);
 
@@ -58,15 +77,57 @@ for (const bundle of ['dist/client.js', 'dist/server.js']) {
   if (!existsSync(join(root, bundle))) fail(`the build did not produce ${bundle}`);
 }
 
-// 3. The native addon of this machine, where native.ts looks for it.
-const built = join(root, 'native', 'build', 'Release', 'trit.node');
-if (!existsSync(built)) run(npm, ['run', 'build:native']);
+/**
+ * Cross-compiles the addon for `cross` in native/build-<target>/ (a copy of the native sources, so the host's own
+ * build in native/build/ stays as it is) and returns the path of trit.node.
+ */
+function crossBuild() {
+  const cxx = `${cross.tools}-g++`;
+  if (execFileSync('sh', ['-c', `command -v ${cxx} || true`], { encoding: 'utf8' }).trim() === '') {
+    fail(`${cxx} is missing: install the cross compiler first (Debian: apt-get install g++-${cross.tools})`);
+  }
+  const work = join(root, 'native', `build-${target}`);
+  rmSync(work, { recursive: true, force: true });
+  for (const part of ['binding.gyp', 'addon', 'include', 'kernels', 'src']) {
+    cpSync(join(root, 'native', part), join(work, 'native', part), { recursive: true });
+  }
+  // binding.gyp reads the version from ../package.json and finds node-addon-api with require().
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ version: manifest.version }));
+  const env = {
+    ...process.env,
+    CC: `${cross.tools}-gcc`, CXX: cxx, LINK: cxx, AR: `${cross.tools}-ar`,
+    NODE_PATH: join(root, 'node_modules'),
+  };
+  // Node-API headers do not depend on the CPU: the host Node's headers serve (no download).
+  const prefix = dirname(dirname(process.execPath));
+  const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+  run(process.execPath, [join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild',
+    '--directory', join(work, 'native'), `--arch=${cross.arch}`, ...nodedir, '--jobs', '2'], { env });
+  return join(work, 'native', 'build', 'Release', 'trit.node');
+}
+
+// 3. The native addon, where native.ts looks for it: this machine's, or cross-compiled for the target.
+let built = join(root, 'native', 'build', 'Release', 'trit.node');
+if (cross) {
+  built = crossBuild();
+} else if (!existsSync(built)) {
+  run(npm, ['run', 'build:native']);
+}
 if (!existsSync(built)) fail(`the native build did not produce ${relative(root, built)}`);
 const addonDir = join(root, 'dist', 'native', addonTag);
 mkdirSync(addonDir, { recursive: true });
 copyFileSync(built, join(addonDir, 'trit.node'));
-// Loading it here proves it matches this Node (N-API) and this CPU before it goes into a package.
-execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(addonDir, 'trit.node'))})`], { stdio: 'inherit' });
+if (cross) {
+  // It cannot be loaded here: check that it is an ELF shared object for the target's CPU.
+  const header = readFileSync(built).subarray(0, 20);
+  const machine = header.readUInt16LE(18);
+  if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header.readUInt16LE(16) !== 3 || machine !== elfMachine[cross.arch]) {
+    fail(`${relative(root, built)} is not a 64-bit ELF shared object for ${cross.arch} (e_machine 0x${machine.toString(16)})`);
+  }
+} else {
+  // Loading it here proves it matches this Node (N-API) and this CPU before it goes into a package.
+  execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(addonDir, 'trit.node'))})`], { stdio: 'inherit' });
+}
 
 // 4. The shipped model.
 const model = join(root, 'models', 'trit-code.gguf');

@@ -169,6 +169,7 @@ connection.onRequest(ServerInfoRequest.method, (): ServerInfo => {
   const stats = engine?.stats();
   return {
     version,
+    addonVersion: host.addonVersion,
     pid: process.pid,
     state: status.state,
     model: modelSummary(),

@@ -57,6 +57,10 @@ export interface StartOptions {
   wrap?: string[];
   /** Node options for the server process (test instrumentation, e.g. ['--expose-gc']). */
   execArgv?: string[];
+  /** The command that runs Node (default: this process's Node), e.g. an emulator followed by another CPU's Node. */
+  node?: string[];
+  /** The server bundle (default: the checkout's dist/server.js, built when stale), e.g. one from a package. */
+  server?: string;
 }
 
 export class Server {
@@ -70,8 +74,9 @@ export class Server {
   private constructor(readonly proc: ChildProcess, readonly conn: ProtocolConnection) {}
 
   static async start(options: StartOptions = {}): Promise<Server> {
-    ensureBuilt();
-    const [cmd, ...args] = [...(options.wrap ?? []), process.execPath, ...(options.execArgv ?? []), SERVER, '--stdio'];
+    if (options.server === undefined) ensureBuilt();
+    const node = options.node ?? [process.execPath];
+    const [cmd, ...args] = [...(options.wrap ?? []), ...node, ...(options.execArgv ?? []), options.server ?? SERVER, '--stdio'];
     const proc = spawn(cmd as string, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));

@@ -43,6 +43,7 @@ describe(`inline completion over stdio (${model.shipped ? 'shipped model' : 'fix
     assert.equal(loading[loading.length - 1], 1);
     const info = await server.info();
     assert.equal(info.state, 'ready');
+    assert.match(info.addonVersion ?? '', new RegExp(`\\(${process.platform}-${process.arch}, Node-API \\d+\\)`));
     assert.equal(info.model?.promptMode, model.shipped ? info.model?.promptMode : 'prefix', 'the fixture has no FIM tokens');
   });
 

@@ -105,6 +105,7 @@ export class ModelHost {
   private source: ModelSource | undefined;
   private generation = 0;
   private loaded: LoadRequest | undefined;
+  private addon: string | undefined;
 
   constructor(
     private readonly binding: () => NativeBinding,
@@ -118,6 +119,11 @@ export class ModelHost {
 
   get modelSource(): ModelSource | undefined {
     return this.source;
+  }
+
+  /** The native addon's version and build target, once it has been loaded. */
+  get addonVersion(): string | undefined {
+    return this.addon;
   }
 
   /** Whether `req` differs from what is loaded (or being loaded). */
@@ -145,6 +151,7 @@ export class ModelHost {
     let binding: NativeBinding;
     try {
       binding = this.binding();
+      this.addon = binding.version;
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       this.log.error(`The native engine could not be loaded: ${why}`);
