@@ -31,9 +31,9 @@ describe('model resolution', () => {
 describe('load errors: one message, one fix, actions', () => {
   const user = { path: '/m/broken.gguf', shipped: false };
   const err = (code: string, message: string) => Object.assign(new Error(message), { code });
-  const rows: { code: string; kind: string; fix: RegExp }[] = [
-    { code: 'format', kind: 'model-invalid', fix: /corrupt|another BitNet/ },
-    { code: 'unsupported', kind: 'model-unsupported', fix: /BitNet b1\.58 model in GGUF/ },
+  const rows: { code: string; kind: string; fix: RegExp; message?: string }[] = [
+    { code: 'format', kind: 'model-invalid', fix: /corrupt|another BitNet/, message: 'broken.gguf is not a supported BitNet GGUF: ' },
+    { code: 'unsupported', kind: 'model-unsupported', fix: /BitNet b1\.58 model in GGUF/, message: 'broken.gguf is not a supported BitNet GGUF: ' },
     { code: 'io', kind: 'model-io', fix: /readable/ },
     { code: 'memory', kind: 'out-of-memory', fix: /contextLength|smaller model/ },
     { code: 'internal', kind: 'internal', fix: /Restart/ },
@@ -44,6 +44,7 @@ describe('load errors: one message, one fix, actions', () => {
       assert.equal(e.kind, r.kind);
       assert.match(e.fix, r.fix);
       assert.ok(e.message.includes('broken.gguf') && e.message.includes('Q4_K'), e.message);
+      if (r.message !== undefined) assert.ok(e.message.startsWith(r.message), e.message);
       assert.equal(e.path, user.path);
     });
   }

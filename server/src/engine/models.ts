@@ -63,9 +63,9 @@ export function describeLoadError(e: unknown, source: ModelSource): ServerError 
     case 'model-io':
       return { kind, path: source.path, actions, message: `Trit could not read the model file ${name}: ${why}`, fix: 'Check that the file exists and is readable, or select another model file.' };
     case 'model-invalid':
-      return { kind, path: source.path, actions, message: `Trit could not load ${name}: ${why}`, fix: 'The file may be truncated or corrupt: download it again, or select another BitNet b1.58 GGUF file.' };
+      return { kind, path: source.path, actions, message: `${name} is not a supported BitNet GGUF: ${why}`, fix: 'The file may be truncated or corrupt: download it again, or select another BitNet b1.58 GGUF file.' };
     case 'model-unsupported':
-      return { kind, path: source.path, actions, message: `Trit cannot run ${name}: ${why}`, fix: 'Select a BitNet b1.58 model in GGUF format (I2_S, TQ1_0 or TQ2_0 weights), such as BitNet b1.58 2B4T.' };
+      return { kind, path: source.path, actions, message: `${name} is not a supported BitNet GGUF: ${why}`, fix: 'Select a BitNet b1.58 model in GGUF format (I2_S, TQ1_0 or TQ2_0 weights), such as BitNet b1.58 2B4T.' };
     case 'out-of-memory':
       return { kind, path: source.path, actions, message: `Not enough memory to load ${name}: ${why}`, fix: 'Close other programs, lower trit.model.contextLength, or select a smaller model.' };
     default:
