@@ -158,12 +158,14 @@ describe('trit CLI', () => {
     const out = JSON.parse(r.stdout) as Record<string, number>;
     assert.equal(out.ttft_tokens, 48);
     assert.equal(out.ttft_reps, 3);
-    // The token at 46 of 48 changed: the slot keeps 46 and evaluates the last 2.
+    // The token at 46 of 48 changed: the slot keeps 46 and evaluates the last 2; the last token changed: 1.
     assert.equal(out.ttft_edit_evaluated, 2);
-    for (const key of ['ttft_cold_ms', 'ttft_edit_ms', 'ttft_edit_budget_ms', 'ttft_tg_tps'])
+    assert.equal(out.ttft_edit_last_evaluated, 1);
+    for (const key of ['ttft_cold_ms', 'ttft_edit_ms', 'ttft_edit_last_ms', 'ttft_edit_budget_ms', 'ttft_tg_tps'])
       assert.ok(Number.isFinite(out[key]) && out[key] > 0, `${key} = ${out[key]}`);
-    assert.ok(Number.isFinite(out.ttft_edit_margin_ms));
-    assert.ok(Number.isInteger(out.ttft_edit_within) && out.ttft_edit_within >= 0 && out.ttft_edit_within <= 3);
+    for (const key of ['ttft_edit_margin_ms', 'ttft_edit_last_margin_ms']) assert.ok(Number.isFinite(out[key]), key);
+    for (const key of ['ttft_edit_within', 'ttft_edit_last_within'])
+      assert.ok(Number.isInteger(out[key]) && out[key] >= 0 && out[key] <= 3, `${key} = ${out[key]}`);
     // A 2-token re-prompt is far cheaper than the cold 48-token prompt.
     assert.ok(out.ttft_edit_ms < out.ttft_cold_ms, `${out.ttft_edit_ms} vs ${out.ttft_cold_ms}`);
   });

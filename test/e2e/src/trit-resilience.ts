@@ -73,10 +73,21 @@ export function bigPythonFile(): string {
   return `${defs.join('\n')}\n\ndef total(values: list[float]) -> float:\n    return `;
 }
 
-/** Lines killDuringCompletion inserted: at the top of the file, and above its last line. */
+/** Lines killDuringCompletion inserted (at the top of the file, and above its last function), and the view. */
 export interface Inserted {
   head: string;
   tail: string;
+  /** The editor's lines in view just before the request that was caught. */
+  visible: string;
+}
+
+/** The editor's lines in view once they show `line` and stay put (it scrolls after a key press has returned). */
+export async function settledView(wb: Workbench, line: string): Promise<string> {
+  return pollUntil(async () => {
+    const first = await wb.visibleText();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return first.includes(line) && (await wb.visibleText()) === first ? first : undefined;
+  }, 10_000, `the editor did not settle with "${line}" in view`);
 }
 
 /**
@@ -85,14 +96,16 @@ export interface Inserted {
  * The harness runs the engine on one thread (settings.json: "trit.model.threads": 1): with two, the first
  * completion of the long file took barely longer than those 300 ms on a 2-core machine, too short to be seen.
  * Where the completion still ends before the spinner is seen (a faster engine or machine), comment lines go in at
- * the top of the file and above its last line, and the request is repeated. Returns the lines so inserted (empty
- * when the first request was caught).
+ * the top of the file and above its last function, and the request is repeated. Returns the lines so inserted
+ * (empty when the first request was caught) and the lines in view (which show `lastDefLine`) before that request.
  */
-export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Promise<Inserted> {
+export async function killDuringCompletion(ctx: RunContext, wb: Workbench, lastDefLine: string): Promise<Inserted> {
   const pid = findServerPid(ctx.runId);
   let inserted = '';
   let tail = '';
+  let visible = '';
   for (let attempt = 1; ; attempt++) {
+    visible = await settledView(wb, lastDefLine);
     await wb.page.keyboard.press('Alt+Backslash');
     try {
       await waitForGenerating(wb, attempt < 5 ? 5_000 : 15_000);
@@ -124,7 +137,7 @@ export async function killDuringCompletion(ctx: RunContext, wb: Workbench): Prom
   await wb.screenshot('server-killed-mid-completion');
   await waitForState(wb, 'ready', 90_000);
   assert.notEqual(findServerPid(ctx.runId), pid, 'no new language server process');
-  return { head: inserted, tail };
+  return { head: inserted, tail, visible };
 }
 
 export async function runResilienceSteps(ctx: RunContext, steps: Steps, wb: Workbench,

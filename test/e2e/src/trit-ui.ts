@@ -137,17 +137,16 @@ export async function runTritUi(ctx: RunContext, server: CodeServer, page: Page,
     await wb.editorLines().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Escape');
-    const unsaved = await wb.visibleText();
-    const inserted = await killDuringCompletion(ctx, wb);
+    const lastDef = original.lastIndexOf('\n', original.lastIndexOf('\n') - 1) + 1;
+    const inserted = await killDuringCompletion(ctx, wb, original.slice(lastDef).split('\n')[0] as string);
     await page.keyboard.press('Escape');
-    assert.equal(await wb.visibleText(), unsaved, 'the editor text changed across the server crash');
+    assert.equal(await wb.visibleText(), inserted.visible, 'the editor text changed across the server crash');
     assert.equal(readFileSync(bigFile, 'utf8'), original, 'the file on disk changed across the server crash');
     // Typing on: the next suggestion comes from the new server.
     await wb.editorLines().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type('sum(', { delay: 35 });
     // Lines a retry inserted go in at the top and above the last function (its two lines).
-    const lastDef = original.lastIndexOf('\n', original.lastIndexOf('\n') - 1) + 1;
     const typed = `${inserted.head}${original.slice(0, lastDef)}${inserted.tail}${original.slice(lastDef)}sum(`;
     const after = await ghostText();
     await wb.screenshot('ghost-after-restart');
